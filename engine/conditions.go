@@ -1,0 +1,415 @@
+package engine
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+)
+
+type condKind int
+
+const (
+	condList condKind = iota // one string or a list
+	condBool
+	condMap
+)
+
+type patternKind int
+
+const (
+	patCommand patternKind = iota // glob over command text ("*" at either end spans everything)
+	patGlob                       // plain glob
+	patPath                       // path glob: "~/" is the call's home, "\" is "/"
+	patDomain                     // glob, case-insensitive
+	patLiteral                    // substring, no syntax
+	patRegex                      // RE2 regular expression
+	patFlag                       // option name
+	patDetect                     // a shell-analysis detection name
+)
+
+type conditionSpec struct {
+	kind    condKind
+	pattern patternKind
+	warning string // shown by lint when the condition is used
+}
+
+// conditionSpecs lists every condition a rule's when may use.
+var conditionSpecs = map[string]conditionSpec{
+	"default": {kind: condBool},
+
+	"command_matches":     {pattern: patCommand},
+	"command_not_matches": {pattern: patCommand},
+	"command_contains":    {pattern: patLiteral},
+	"command_regex":       {pattern: patRegex},
+
+	"command_name":     {pattern: patGlob},
+	"command_name_not": {pattern: patGlob},
+	"has_flag":         {pattern: patFlag},
+	"subcommand":       {pattern: patGlob},
+	"arg_matches":      {pattern: patPath},
+	"arg_not_matches":  {pattern: patPath},
+	"redirects_to":     {pattern: patPath},
+	"input_from":       {pattern: patGlob},
+	"env_sets":         {pattern: patGlob},
+	"detect":           {pattern: patDetect},
+
+	"path_matches":     {pattern: patPath},
+	"path_not_matches": {pattern: patPath},
+
+	"url_matches":        {pattern: patGlob},
+	"url_not_matches":    {pattern: patGlob},
+	"domain_matches":     {pattern: patDomain},
+	"domain_not_matches": {pattern: patDomain},
+
+	"name_matches":       {pattern: patGlob},
+	"tool_param_matches": {kind: condMap},
+
+	"response_matches":     {pattern: patRegex, warning: "is accepted for compatibility but never matches: decisions are made before a tool runs"},
+	"response_not_matches": {pattern: patRegex, warning: "is accepted for compatibility but never matches: decisions are made before a tool runs"},
+}
+
+var knownDetections = []string{detectForkBomb, detectParseError, detectTooComplex}
+
+func (s conditionSpec) check(v string) error {
+	_, err := compilePattern(s.pattern, v)
+	return err
+}
+
+// compiled forms of the pattern kinds
+type pathGlob struct {
+	g        *glob
+	homeRel  bool // pattern began with "~/" (or is "~"): g matches the part after the home
+	homeOnly bool // pattern is "~" or "~/"
+}
+
+func compilePattern(kind patternKind, v string) (any, error) {
+	switch kind {
+	case patCommand:
+		g, err := compileGlob(v, globOptions{starEnds: true})
+		if err != nil {
+			return nil, fmt.Errorf("bad glob %q: %w", v, err)
+		}
+		return g, nil
+	case patGlob, patDomain:
+		g, err := compileGlob(v, globOptions{fold: kind == patDomain})
+		if err != nil {
+			return nil, fmt.Errorf("bad glob %q: %w", v, err)
+		}
+		return g, nil
+	case patPath:
+		pg := &pathGlob{}
+		src := strings.ReplaceAll(v, `\`, "/")
+		for _, home := range []string{"~", "$HOME", "${HOME}"} {
+			if src == home || src == home+"/" {
+				pg.homeOnly = true
+				return pg, nil
+			}
+			if strings.HasPrefix(src, home+"/") {
+				pg.homeRel = true
+				src = src[len(home):]
+				break
+			}
+		}
+		g, err := compileGlob(src, globOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("bad glob %q: %w", v, err)
+		}
+		pg.g = g
+		return pg, nil
+	case patLiteral:
+		if v == "" {
+			return nil, fmt.Errorf("empty string")
+		}
+		return strings.ToLower(v), nil
+	case patRegex:
+		re, err := regexp.Compile(v)
+		if err != nil {
+			return nil, fmt.Errorf("bad regular expression %q: %w", v, err)
+		}
+		return re, nil
+	case patFlag:
+		f := strings.TrimLeft(v, "-")
+		if f == "" || strings.ContainsAny(f, " =") {
+			return nil, fmt.Errorf("bad flag %q (want a name such as r, f, recursive or --force)", v)
+		}
+		return f, nil
+	case patDetect:
+		if !contains(knownDetections, v) {
+			return nil, fmt.Errorf("unknown detection %q%s", v, didYouMean(v, knownDetections))
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("internal: unknown pattern kind")
+}
+
+// match reports whether p (a cleaned absolute or raw path) matches, with
+// home the call's home directory.
+func (pg *pathGlob) match(p, home string) bool {
+	if pg.homeOnly {
+		return home != "" && p == home
+	}
+	if pg.homeRel {
+		if home == "" || !strings.HasPrefix(p, home) || (len(p) > len(home) && p[len(home)] != '/') {
+			return false
+		}
+		return pg.g.match(p[len(home):])
+	}
+	return pg.g.match(p)
+}
+
+// when is a rule's compiled condition set. Fields are ANDed; the patterns
+// inside one field are ORed.
+type when struct {
+	always bool
+	never  bool // response_* conditions: cannot match before a tool runs
+
+	cmdMatch    []*glob
+	cmdNot      []*glob
+	cmdContains []string
+	cmdRegex    []*regexp.Regexp
+
+	names, namesNot []*glob
+	flags           []string
+	subcommands     []*glob
+	args, argsNot   []*pathGlob
+	redirects       []*pathGlob
+	inputs          []*glob
+	envSets         []*glob
+	detects         []string
+
+	paths, pathsNot   []*pathGlob
+	urls, urlsNot     []*glob
+	domains, domsNot  []*glob
+	toolNames         []*glob
+	params            map[string]*glob
+	anchors           []string // literal command names this rule can only match (nil: any)
+	hasCommandConds   bool
+	hasPositiveText   bool
+	hasPositiveNames  bool
+	needsResolvedArgs bool
+}
+
+func compileWhen(conds []*condDef) (*when, error) {
+	w := &when{}
+	if len(conds) == 0 {
+		w.always = true
+		return w, nil
+	}
+	for _, c := range conds {
+		if c.key == "default" {
+			if c.flag {
+				w.always = true
+			} else {
+				w.never = true
+			}
+			continue
+		}
+		if c.key == "tool_param_matches" {
+			w.params = map[string]*glob{}
+			for k, v := range c.params {
+				g, _ := compileGlob(strings.ToLower(v), globOptions{})
+				w.params[k] = g
+			}
+			continue
+		}
+		spec := conditionSpecs[c.key]
+		for _, v := range c.values {
+			cp, err := compilePattern(spec.pattern, v)
+			if err != nil {
+				return nil, err
+			}
+			switch c.key {
+			case "command_matches":
+				w.cmdMatch = append(w.cmdMatch, cp.(*glob))
+			case "command_not_matches":
+				w.cmdNot = append(w.cmdNot, cp.(*glob))
+			case "command_contains":
+				w.cmdContains = append(w.cmdContains, cp.(string))
+			case "command_regex":
+				w.cmdRegex = append(w.cmdRegex, cp.(*regexp.Regexp))
+			case "command_name":
+				w.names = append(w.names, cp.(*glob))
+			case "command_name_not":
+				w.namesNot = append(w.namesNot, cp.(*glob))
+			case "has_flag":
+				w.flags = append(w.flags, cp.(string))
+			case "subcommand":
+				w.subcommands = append(w.subcommands, cp.(*glob))
+			case "arg_matches":
+				w.args = append(w.args, cp.(*pathGlob))
+			case "arg_not_matches":
+				w.argsNot = append(w.argsNot, cp.(*pathGlob))
+			case "redirects_to":
+				w.redirects = append(w.redirects, cp.(*pathGlob))
+			case "input_from":
+				w.inputs = append(w.inputs, cp.(*glob))
+			case "env_sets":
+				w.envSets = append(w.envSets, cp.(*glob))
+			case "detect":
+				w.detects = append(w.detects, cp.(string))
+			case "path_matches":
+				w.paths = append(w.paths, cp.(*pathGlob))
+			case "path_not_matches":
+				w.pathsNot = append(w.pathsNot, cp.(*pathGlob))
+			case "url_matches":
+				w.urls = append(w.urls, cp.(*glob))
+			case "url_not_matches":
+				w.urlsNot = append(w.urlsNot, cp.(*glob))
+			case "domain_matches":
+				w.domains = append(w.domains, cp.(*glob))
+			case "domain_not_matches":
+				w.domsNot = append(w.domsNot, cp.(*glob))
+			case "name_matches":
+				w.toolNames = append(w.toolNames, cp.(*glob))
+			case "response_matches", "response_not_matches":
+				w.never = true
+			}
+		}
+	}
+	w.hasPositiveText = len(w.cmdMatch) > 0 || len(w.cmdContains) > 0 || len(w.cmdRegex) > 0
+	w.hasPositiveNames = len(w.names) > 0
+	w.hasCommandConds = w.hasPositiveText || len(w.cmdNot) > 0 || w.hasPositiveNames || len(w.namesNot) > 0 ||
+		len(w.flags) > 0 || len(w.subcommands) > 0 || len(w.args) > 0 || len(w.argsNot) > 0 ||
+		len(w.redirects) > 0 || len(w.inputs) > 0 || len(w.envSets) > 0
+	w.anchors = w.computeAnchors()
+	return w, nil
+}
+
+// computeAnchors returns the command names this rule can only ever match
+// (used to index rules by command name), or nil when it may match any.
+func (w *when) computeAnchors() []string {
+	if w.hasPositiveNames {
+		var out []string
+		for _, g := range w.names {
+			if !g.exact {
+				return nil
+			}
+			out = append(out, g.src)
+		}
+		return out
+	}
+	if len(w.cmdMatch) > 0 && len(w.cmdContains) == 0 && len(w.cmdRegex) == 0 {
+		var out []string
+		for _, g := range w.cmdMatch {
+			word, _, _ := strings.Cut(g.prefix, " ")
+			if word == "" || len(word) == len(g.prefix) && !g.exact || strings.Contains(word, "=") || strings.Contains(word, "/") {
+				return nil
+			}
+			out = append(out, word)
+		}
+		return out
+	}
+	return nil
+}
+
+// cmdFlags reports whether args contain any of the wanted options: long
+// options by name, short options also inside clusters such as -rf.
+func cmdHasFlag(args []string, wanted []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		if strings.HasPrefix(a, "--") {
+			name, _, _ := strings.Cut(a[2:], "=")
+			for _, f := range wanted {
+				if len(f) > 1 && f == name {
+					return true
+				}
+			}
+			continue
+		}
+		for _, f := range wanted {
+			if len(f) == 1 && strings.IndexByte(a[1:], f[0]) >= 0 {
+				return true
+			}
+			if len(f) > 1 && f == a[1:] { // -delete, -exec style
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// globalValueOptions are options that take a value before a tool's
+// subcommand ("git -C dir push").
+var globalValueOptions = map[string][]string{
+	"git":       {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"},
+	"kubectl":   {"-n", "--namespace", "--context", "--cluster", "--kubeconfig", "-s", "--server", "--user", "--token"},
+	"docker":    {"-H", "--host", "--context", "-c", "--config", "-l", "--log-level"},
+	"helm":      {"-n", "--namespace", "--kube-context", "--kubeconfig"},
+	"npm":       {"--prefix", "-C"},
+	"cargo":     {"-C", "--config", "-Z"},
+	"systemctl": {"-H", "--host", "-M", "--machine", "-p", "--property", "-t", "--type"},
+}
+
+// subcommandOf returns the first argument that is not an option (skipping
+// the values of known global options).
+func subcommandOf(name string, args []string) string {
+	valueOpts := globalValueOptions[name]
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			if i+1 < len(args) {
+				return args[i+1]
+			}
+			return ""
+		}
+		if strings.HasPrefix(a, "-") {
+			if !strings.Contains(a, "=") && contains(valueOpts, a) {
+				i++
+			}
+			continue
+		}
+		return a
+	}
+	return ""
+}
+
+// urlArgs returns the arguments of a command that are URLs.
+func urlHost(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	return strings.ToLower(u.Hostname()), true
+}
+
+// argPaths returns the forms an argument is matched in: as written and,
+// when it names a file, the cleaned absolute path (a trailing "/*" is
+// dropped: "rm -rf ~/*" touches everything in the home directory).
+func argForms(arg, cwd string) (string, string) {
+	v := arg
+	if strings.HasPrefix(v, "-") {
+		if i := strings.IndexByte(v, '='); i > 0 {
+			v = v[i+1:]
+		} else {
+			return "", ""
+		}
+	}
+	if v == "" {
+		return "", ""
+	}
+	p := v
+	for _, suffix := range []string{"/*", "/.*", "/**", "/*.*"} {
+		if strings.HasSuffix(p, suffix) && len(p) > len(suffix)-1 {
+			p = p[:len(p)-len(suffix)+1]
+			break
+		}
+	}
+	if p == "*" || p == ".*" {
+		p = "."
+	}
+	if strings.Contains(p, "://") || strings.HasPrefix(p, "$") {
+		return v, ""
+	}
+	resolved := cleanJoin(cwd, p)
+	if !path.IsAbs(resolved) {
+		return v, ""
+	}
+	return v, resolved
+}

@@ -1,0 +1,747 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Eval decides one tool call. It never modifies p and is safe for
+// concurrent use. See [Program.Explain] for the reasoning behind a decision.
+func (p *Program) Eval(call *ToolCall) Decision {
+	st := p.newState(call, nil)
+	return st.run()
+}
+
+// Explanation is what [Program.Explain] reports besides the decision.
+type Explanation struct {
+	// Commands are the simple commands the shell analysis found (exec only).
+	Commands []ExplainedCommand `json:"commands,omitempty"`
+	// Detections are findings of the shell analysis such as "fork-bomb".
+	Detections []string `json:"detections,omitempty"`
+	// Matches are every rule that matched, in evaluation order.
+	Matches []RuleMatch `json:"matches,omitempty"`
+	// Uncovered names the command no allow rule covered when the default
+	// action decided.
+	Uncovered string `json:"uncovered,omitempty"`
+}
+
+// ExplainedCommand is one simple command found in an exec call.
+type ExplainedCommand struct {
+	Name     string `json:"name"`
+	Text     string `json:"text"`
+	Depth    int    `json:"depth"`
+	Wrapper  bool   `json:"wrapper,omitempty"`
+	Dynamic  bool   `json:"dynamic,omitempty"`
+	Pipeline string `json:"pipeline,omitempty"`
+}
+
+// RuleMatch is one rule that matched part of a call.
+type RuleMatch struct {
+	Policy  string `json:"policy"`
+	Rule    string `json:"rule"`
+	Action  Action `json:"action"`
+	Message string `json:"message,omitempty"`
+	Matched string `json:"matched,omitempty"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Note    string `json:"note,omitempty"`
+}
+
+// Explain decides call like [Program.Eval] and also reports which commands
+// the analysis found and every rule that matched.
+func (p *Program) Explain(call *ToolCall) (Decision, *Explanation) {
+	ex := &Explanation{}
+	st := p.newState(call, ex)
+	d := st.run()
+	for _, c := range st.units {
+		ex.Commands = append(ex.Commands, ExplainedCommand{Name: c.name, Text: c.text, Depth: c.depth,
+			Wrapper: c.wrapper, Dynamic: c.dynamic, Pipeline: c.pipeline})
+	}
+	ex.Detections = st.detects
+	return d, ex
+}
+
+// evalState is the per-call working state.
+type evalState struct {
+	p        *Program
+	call     *ToolCall
+	home     string
+	cwd      string
+	scope    []bool // policy index -> applies to this call
+	units    []shellCommand
+	detects  []string
+	explain  *Explanation
+	pathDone bool
+	paths    [2]string // cleaned, symlink-resolved
+}
+
+func (p *Program) newState(call *ToolCall, ex *Explanation) *evalState {
+	st := &evalState{p: p, call: call, home: call.Home, cwd: call.Cwd, explain: ex}
+	if st.home == "" {
+		st.home = p.home
+	}
+	st.home = strings.TrimSuffix(st.home, "/")
+	tool := strings.ToLower(call.Tool)
+	idx, ok := p.toolIndex[tool]
+	if !ok {
+		idx = p.policiesForTool(tool)
+	}
+	st.scope = make([]bool, len(p.policies))
+	for _, i := range idx {
+		pol := p.policies[i]
+		if matchAnyGlob(pol.agents, call.Agent, true) && matchAnyGlob(pol.sessions, call.Session, true) {
+			st.scope[i] = true
+		}
+	}
+	if tool == ToolExec {
+		if call.Command != "" {
+			a := analyzeShell(call.Command, st.home, st.cwd)
+			st.units = append(st.units, a.commands...)
+			st.detects = append(st.detects, a.detects...)
+		}
+		if len(call.Argv) > 0 {
+			a := analyzeArgv(call.Argv, st.home, st.cwd)
+			st.units = append(st.units, a.commands...)
+			st.detects = append(st.detects, a.detects...)
+		}
+	}
+	return st
+}
+
+type verdict struct {
+	rule    *rule
+	matched string
+	note    string
+}
+
+func (st *evalState) run() Decision {
+	p := st.p
+	var worst verdict // the strongest non-allow rule
+	var allow *rule
+	uncovered := ""
+	isExec := strings.EqualFold(st.call.Tool, ToolExec)
+	consider := func(v verdict) {
+		if st.explain != nil {
+			st.explain.Matches = append(st.explain.Matches, RuleMatch{Policy: v.rule.policy.source, Rule: v.rule.name,
+				Action: v.rule.action, Message: v.rule.message, Matched: v.matched, File: v.rule.file, Line: v.rule.line, Note: v.note})
+		}
+		if v.rule.action == ActionAllow {
+			if allow == nil {
+				allow = v.rule
+			}
+			return
+		}
+		if worst.rule == nil || v.rule.action > worst.rule.action {
+			worst = v
+		}
+	}
+	if isExec {
+		for i := range st.units {
+			u := &st.units[i]
+			covered := st.evalUnit(u, consider)
+			if !covered && uncovered == "" && u.name != "" && !u.wrapper {
+				uncovered = u.text
+			}
+			if worst.rule != nil && worst.rule.action == ActionDeny && st.explain == nil {
+				break
+			}
+		}
+		if worst.rule == nil || worst.rule.action < ActionAsk {
+			if v, ok := st.dynamicCheck(); ok {
+				if st.explain != nil {
+					consider(v)
+				}
+				worst = v
+			}
+		}
+	} else {
+		if !st.evalCall(consider) {
+			uncovered = st.describeCall()
+		}
+	}
+	if st.explain != nil {
+		st.explain.Uncovered = uncovered
+	}
+	if worst.rule != nil && worst.rule.action >= ActionAsk {
+		return st.decision(worst)
+	}
+	if uncovered != "" && p.defaultAction > ActionLog {
+		return Decision{Decision: p.defaultAction, Policy: p.defaultFrom, Rule: "default_action",
+			Message: fmt.Sprintf("no rule allows %q and the default action is %s", truncate(uncovered, 120), p.defaultAction)}
+	}
+	if worst.rule != nil { // log
+		return st.decision(worst)
+	}
+	if uncovered != "" && p.defaultAction == ActionLog {
+		return Decision{Decision: ActionLog, Policy: p.defaultFrom, Rule: "default_action",
+			Message: "no rule matched; the default action is log"}
+	}
+	if allow != nil {
+		return Decision{Decision: ActionAllow, Policy: allow.policy.source, Rule: allow.name, Message: allow.message}
+	}
+	return Decision{Decision: ActionAllow}
+}
+
+func (st *evalState) decision(v verdict) Decision {
+	msg := v.rule.message
+	if v.note != "" {
+		if msg != "" {
+			msg = v.note + ": " + msg
+		} else {
+			msg = v.note
+		}
+	}
+	return Decision{Decision: v.rule.action, Policy: v.rule.policy.source, Rule: v.rule.name, Message: msg,
+		Matched: truncate(v.matched, 512)}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// evalUnit runs every in-scope policy over one command and reports whether
+// an allow rule covered it.
+func (st *evalState) evalUnit(u *shellCommand, consider func(verdict)) bool {
+	p := st.p
+	covered := false
+	var named []int
+	if !u.dynamic {
+		named = p.byName[u.name]
+	}
+	un := p.unanchored
+	i, j := 0, 0
+	skipUntil := -1
+	for {
+		var id int
+		switch {
+		case u.dynamic:
+			if i >= len(p.rules) {
+				return covered
+			}
+			id = i
+			i++
+		case i < len(named) && (j >= len(un) || named[i] < un[j]):
+			id = named[i]
+			i++
+		case j < len(un):
+			id = un[j]
+			j++
+		default:
+			return covered
+		}
+		if id < skipUntil {
+			continue
+		}
+		r := p.rules[id]
+		if !st.scope[r.policy.index] {
+			skipUntil = r.policy.lastRule
+			continue
+		}
+		ok, matched := r.when.matchCommand(st, u, r.action == ActionAllow, false)
+		if !ok {
+			continue
+		}
+		skipUntil = r.policy.lastRule // first matching rule wins within a policy
+		if r.action == ActionAllow {
+			covered = true
+		}
+		consider(verdict{rule: r, matched: matched})
+	}
+}
+
+// dynamicCheck looks for a command whose name is only known at run time
+// that a deny or ask rule would match for some name: such a command is at
+// least ask.
+func (st *evalState) dynamicCheck() (verdict, bool) {
+	tooComplex := false
+	for _, d := range st.detects {
+		if d == detectTooComplex {
+			tooComplex = true
+		}
+	}
+	for i := range st.units {
+		u := &st.units[i]
+		if !u.dynamic {
+			continue
+		}
+		for _, r := range st.p.rules {
+			if r.action < ActionAsk || !st.scope[r.policy.index] || !r.when.hasCommandConds {
+				continue
+			}
+			if ok, _ := r.when.matchCommand(st, u, false, true); ok {
+				ask := *r
+				ask.action = ActionAsk
+				return verdict{rule: &ask, matched: u.text,
+					note: fmt.Sprintf("the command name %q is only known when the shell runs it, and the command could be one that rule %q %ss", truncate(u.name, 60), r.name, r.action)}, true
+			}
+		}
+	}
+	if tooComplex {
+		r := &rule{policy: &policy{source: "engine"}, name: "too-complex", action: ActionAsk,
+			message: "the command nests shells or substitutions too deeply to analyse; a human must check it"}
+		return verdict{rule: r, matched: truncate(st.call.Command, 120)}, true
+	}
+	return verdict{}, false
+}
+
+// matchCommand reports whether the rule's conditions hold for one command.
+// allowMode judges only the command's own text (an allow rule must cover
+// each command by itself); anyName treats a dynamic command name as any name.
+func (w *when) matchCommand(st *evalState, u *shellCommand, allowMode, anyName bool) (bool, string) {
+	if w.never {
+		return false, ""
+	}
+	if w.always {
+		return true, u.text
+	}
+	if len(w.paths) > 0 || len(w.pathsNot) > 0 || len(w.toolNames) > 0 || w.params != nil {
+		return false, ""
+	}
+	if len(w.detects) > 0 && !st.hasDetect(w.detects) {
+		return false, ""
+	}
+	if !w.hasCommandConds && len(w.urls) == 0 && len(w.urlsNot) == 0 && len(w.domains) == 0 && len(w.domsNot) == 0 {
+		return len(w.detects) > 0, u.text
+	}
+	matched := u.text
+	if !anyName { // a name known only at run time could be any name
+		if len(w.names) > 0 && !matchAnyGlob(w.names, u.name, false) {
+			return false, ""
+		}
+		if len(w.namesNot) > 0 && matchAnyGlob(w.namesNot, u.name, false) {
+			return false, ""
+		}
+	}
+	if w.hasPositiveText || len(w.cmdNot) > 0 {
+		ok, t := w.matchText(u, allowMode, anyName)
+		if !ok {
+			return false, ""
+		}
+		if t != "" {
+			matched = t
+		}
+	}
+	if len(w.flags) > 0 && !cmdHasFlag(u.args, w.flags) {
+		return false, ""
+	}
+	if len(w.subcommands) > 0 && !matchAnyGlob(w.subcommands, subcommandOf(u.name, u.args), false) {
+		return false, ""
+	}
+	if len(w.args) > 0 || len(w.argsNot) > 0 {
+		ok, arg := st.matchArgs(w, u)
+		if !ok {
+			return false, ""
+		}
+		if arg != "" && !w.hasPositiveText {
+			matched = u.text
+		}
+	}
+	if len(w.redirects) > 0 && !st.matchRedirects(w, u) {
+		return false, ""
+	}
+	if len(w.inputs) > 0 {
+		found := false
+		for _, in := range u.inputs {
+			if matchAnyGlob(w.inputs, commandBaseName(in), false) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false, ""
+		}
+	}
+	if len(w.envSets) > 0 {
+		found := false
+		for _, name := range u.assigns {
+			if name == "*" || matchAnyGlob(w.envSets, name, false) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false, ""
+		}
+	}
+	if len(w.urls) > 0 || len(w.urlsNot) > 0 || len(w.domains) > 0 || len(w.domsNot) > 0 {
+		found := false
+		for _, a := range u.args {
+			if !strings.Contains(a, "://") {
+				continue
+			}
+			if w.urlOK(a) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false, ""
+		}
+	}
+	return true, matched
+}
+
+func (st *evalState) hasDetect(want []string) bool {
+	for _, d := range st.detects {
+		if contains(want, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchText tries the command's texts against the text conditions.
+func (w *when) matchText(u *shellCommand, allowMode, anyName bool) (bool, string) {
+	if !w.hasPositiveText {
+		return !anyGlob(w.cmdNot, u.text), ""
+	}
+	texts := [4]string{u.text}
+	n := 1
+	if !allowMode {
+		for _, t := range [...]string{u.fullText, u.pipeline, u.raw} {
+			if t != "" && t != u.text && (n < 2 || t != texts[n-1]) {
+				texts[n] = t
+				n++
+			}
+		}
+	}
+	for _, t := range texts[:n] {
+		if w.textPositive(t) && !anyGlob(w.cmdNot, t) {
+			return true, t
+		}
+	}
+	if anyName {
+		// Try the command as each name the rule is written for.
+		rest := strings.Join(u.args, " ")
+		for _, g := range w.cmdMatch {
+			word, _, _ := strings.Cut(g.prefix, " ")
+			if word == "" {
+				continue
+			}
+			t := word
+			if rest != "" {
+				t += " " + rest
+			}
+			if g.match(t) && !anyGlob(w.cmdNot, t) {
+				return true, u.text
+			}
+		}
+	}
+	return false, ""
+}
+
+func (w *when) textPositive(t string) bool {
+	if anyGlob(w.cmdMatch, t) {
+		return true
+	}
+	for _, sub := range w.cmdContains {
+		if containsFold(t, sub) {
+			return true
+		}
+	}
+	for _, re := range w.cmdRegex {
+		if re.MatchString(t) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyGlob(list []*glob, s string) bool {
+	for _, g := range list {
+		if g.match(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains sub (already lower case), ignoring
+// ASCII case.
+func containsFold(s, sub string) bool {
+	n := len(sub)
+	if n == 0 {
+		return true
+	}
+	first := sub[0]
+	for i := 0; i+n <= len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != first {
+			continue
+		}
+		k := 1
+		for ; k < n; k++ {
+			d := s[i+k]
+			if d >= 'A' && d <= 'Z' {
+				d += 'a' - 'A'
+			}
+			if d != sub[k] {
+				break
+			}
+		}
+		if k == n {
+			return true
+		}
+	}
+	return false
+}
+
+// matchArgs: some argument (or input redirection source) matches
+// arg_matches (when given) and does not match arg_not_matches.
+func (st *evalState) matchArgs(w *when, u *shellCommand) (bool, string) {
+	check := func(a string) bool {
+		raw, resolved := argForms(a, u.cwd)
+		if raw == "" {
+			return false
+		}
+		ok := len(w.args) == 0
+		for _, pg := range w.args {
+			if pg.match(raw, st.home) || (resolved != "" && pg.match(resolved, st.home)) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+		for _, pg := range w.argsNot {
+			if pg.match(raw, st.home) || (resolved != "" && pg.match(resolved, st.home)) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, a := range u.args {
+		if check(a) {
+			return true, a
+		}
+	}
+	for _, r := range u.redirs {
+		if !r.output && check(r.target) {
+			return true, r.target
+		}
+	}
+	return false, ""
+}
+
+func (st *evalState) matchRedirects(w *when, u *shellCommand) bool {
+	for _, r := range u.redirs {
+		if !r.output {
+			continue
+		}
+		resolved := ""
+		if !strings.Contains(r.target, "$") {
+			resolved = cleanJoin(u.cwd, r.target)
+		}
+		for _, pg := range w.redirects {
+			if pg.match(r.target, st.home) || (resolved != "" && pg.match(resolved, st.home)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (w *when) urlOK(raw string) bool {
+	if len(w.urls) > 0 && !anyGlob(w.urls, raw) {
+		return false
+	}
+	if anyGlob(w.urlsNot, raw) {
+		return false
+	}
+	if len(w.domains) > 0 || len(w.domsNot) > 0 {
+		host, ok := urlHost(raw)
+		if !ok {
+			return false
+		}
+		if len(w.domains) > 0 && !anyGlob(w.domains, host) {
+			return false
+		}
+		if anyGlob(w.domsNot, host) {
+			return false
+		}
+	}
+	return true
+}
+
+// evalCall runs the policies over a call that is not exec and reports
+// whether an allow rule covered it.
+func (st *evalState) evalCall(consider func(verdict)) bool {
+	covered := false
+	for idx, pol := range st.p.policies {
+		if !st.scope[idx] {
+			continue
+		}
+		for id := pol.firstRule; id < pol.lastRule; id++ {
+			r := st.p.rules[id]
+			ok, matched := r.when.matchCall(st, r.action == ActionAllow)
+			if !ok {
+				continue
+			}
+			if r.action == ActionAllow {
+				covered = true
+			}
+			consider(verdict{rule: r, matched: matched})
+			break
+		}
+	}
+	return covered
+}
+
+func (st *evalState) describeCall() string {
+	c := st.call
+	switch {
+	case c.Path != "":
+		return c.Tool + " " + c.Path
+	case c.URL != "":
+		return c.Tool + " " + c.URL
+	case c.Name != "":
+		return c.Tool + " " + c.Name
+	}
+	return c.Tool
+}
+
+// matchCall checks a rule against a read, write, edit, fetch, mcp or other
+// call.
+func (w *when) matchCall(st *evalState, allowMode bool) (bool, string) {
+	if w.never {
+		return false, ""
+	}
+	if w.always {
+		return true, st.describeCall()
+	}
+	if w.hasCommandConds || len(w.detects) > 0 {
+		return false, ""
+	}
+	c := st.call
+	matched := ""
+	if len(w.paths) > 0 || len(w.pathsNot) > 0 {
+		if c.Path == "" {
+			return false, ""
+		}
+		forms := st.pathForms()
+		qualifies := func(f string) bool {
+			if len(w.paths) > 0 {
+				ok := false
+				for _, pg := range w.paths {
+					if pg.match(f, st.home) {
+						ok = true
+						break
+					}
+				}
+				if !ok {
+					return false
+				}
+			}
+			for _, pg := range w.pathsNot {
+				if pg.match(f, st.home) {
+					return false
+				}
+			}
+			return true
+		}
+		if allowMode {
+			for _, f := range forms {
+				if !qualifies(f) {
+					return false, ""
+				}
+			}
+			matched = forms[0]
+		} else {
+			ok := false
+			for _, f := range forms {
+				if qualifies(f) {
+					ok, matched = true, f
+					break
+				}
+			}
+			if !ok {
+				return false, ""
+			}
+		}
+	}
+	if len(w.urls) > 0 || len(w.urlsNot) > 0 || len(w.domains) > 0 || len(w.domsNot) > 0 {
+		if c.URL == "" || !w.urlOK(c.URL) {
+			return false, ""
+		}
+		matched = c.URL
+	}
+	if len(w.toolNames) > 0 {
+		name := c.Name
+		if name == "" {
+			name = c.Tool
+		}
+		if !anyGlob(w.toolNames, name) {
+			return false, ""
+		}
+		if matched == "" {
+			matched = name
+		}
+	}
+	if w.params != nil {
+		for key, g := range w.params {
+			v := gjson.GetBytes(c.Input, key)
+			if !v.Exists() || !g.match(strings.ToLower(v.String())) {
+				return false, ""
+			}
+		}
+	}
+	if matched == "" {
+		matched = st.describeCall()
+	}
+	return true, matched
+}
+
+// pathForms returns the call's path cleaned and made absolute against the
+// call's cwd ("~" is the home), and the same path with symlinks resolved
+// (for a file that does not exist yet, its directory's symlinks).
+func (st *evalState) pathForms() []string {
+	if !st.pathDone {
+		st.pathDone = true
+		p := strings.ReplaceAll(st.call.Path, `\`, "/")
+		if st.home != "" && (p == "~" || strings.HasPrefix(p, "~/")) {
+			p = st.home + p[1:]
+		}
+		cleaned := cleanJoin(st.cwd, p)
+		st.paths[0] = cleaned
+		st.paths[1] = resolveSymlinks(cleaned)
+	}
+	if st.paths[1] == "" || st.paths[1] == st.paths[0] {
+		return st.paths[:1]
+	}
+	return st.paths[:]
+}
+
+func resolveSymlinks(p string) string {
+	if !path.IsAbs(p) {
+		return ""
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	// The file may not exist yet (a write): resolve the nearest existing
+	// parent and keep the rest.
+	dir, rest := path.Dir(p), path.Base(p)
+	for dir != "/" && dir != "." {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return path.Join(r, rest)
+		}
+		if _, err := os.Lstat(dir); err == nil {
+			return ""
+		}
+		rest = path.Join(path.Base(dir), rest)
+		dir = path.Dir(dir)
+	}
+	return ""
+}

@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/rampart-dev/rampart/policies"
+)
+
+// LoadOptions say which policy sources [Load] reads.
+type LoadOptions struct {
+	// Profile is the embedded profile to start from ("" means
+	// [policies.DefaultProfile]; "none" loads no profile).
+	Profile string
+	// RampartHome is the per-user directory ("" means $RAMPART_HOME, else
+	// ~/.rampart). Its policies/*.yaml are loaded after the profile.
+	RampartHome string
+	// Files, when not nil, are loaded instead of RampartHome's policies.
+	Files []string
+	// ProjectDir is where the search for a project's .rampart/policy.yaml
+	// starts ("" means no project policy).
+	ProjectDir string
+	// Home is the home directory for "~" in calls without their own.
+	Home string
+}
+
+// DefaultRampartHome returns $RAMPART_HOME, else ~/.rampart.
+func DefaultRampartHome() string {
+	if h := os.Getenv("RAMPART_HOME"); h != "" {
+		return h
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".rampart"
+	}
+	return filepath.Join(home, ".rampart")
+}
+
+// DefaultHome returns the user's home directory, or "" when unknown.
+func DefaultHome() string {
+	home, _ := os.UserHomeDir()
+	return home
+}
+
+// ProfileSource returns the embedded profile name as a Source.
+func ProfileSource(name string) (Source, error) {
+	data, ok := policies.Profile(name)
+	if !ok {
+		return Source{}, fmt.Errorf("unknown profile %q (available: %s)", name, strings.Join(policies.Names(), ", "))
+	}
+	return Source{Name: name, Path: "profile:" + name, Data: data, Origin: OriginProfile}, nil
+}
+
+// Sources returns the sources Load would compile, in order.
+func (o LoadOptions) Sources() ([]Source, error) {
+	var out []Source
+	profile := o.Profile
+	if profile == "" {
+		profile = policies.DefaultProfile
+	}
+	if profile != "none" {
+		src, err := ProfileSource(profile)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, src)
+	}
+	files := o.Files
+	if files == nil {
+		home := o.RampartHome
+		if home == "" {
+			home = DefaultRampartHome()
+		}
+		matches, err := filepath.Glob(filepath.Join(home, "policies", "*.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		more, _ := filepath.Glob(filepath.Join(home, "policies", "*.yml"))
+		files = append(matches, more...)
+		sort.Strings(files)
+	}
+	for _, f := range files {
+		src, err := fileSource(f, OriginUser)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, src)
+	}
+	if o.ProjectDir != "" {
+		if f := FindProjectPolicy(o.ProjectDir, o.Home); f != "" {
+			src, err := fileSource(f, OriginProject)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, src)
+		}
+	}
+	return out, nil
+}
+
+func fileSource(path string, origin Origin) (Source, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Source{}, &PolicyError{File: path, Msg: fmt.Sprintf("cannot read policy file: %v", errorsUnwrap(err))}
+	}
+	return Source{Name: sourceName(path), Path: path, Data: data, Origin: origin}, nil
+}
+
+func errorsUnwrap(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// FindProjectPolicy looks for .rampart/policy.yaml in dir and its parents,
+// stopping at the root of a git work tree and never reading the home
+// directory itself (~/.rampart is the user's, not a project's).
+func FindProjectPolicy(dir, home string) string {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		if home == "" || filepath.Clean(dir) != filepath.Clean(home) {
+			f := filepath.Join(dir, ".rampart", "policy.yaml")
+			if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() {
+				return f
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// Load reads the sources o names and compiles them. See [Compile].
+func Load(o LoadOptions) (*Program, error) {
+	srcs, err := o.Sources()
+	if err != nil {
+		return nil, err
+	}
+	home := o.Home
+	if home == "" {
+		home = DefaultHome()
+	}
+	return Compile(Options{Home: home}, srcs...)
+}
