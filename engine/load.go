@@ -154,3 +154,17 @@ func Load(o LoadOptions) (*Program, error) {
 	}
 	return Compile(Options{Home: home}, srcs...)
 }
+
+// LintFile validates one policy file on its own and returns the warnings
+// loading it produces. The error, if any, lists every problem found.
+func LintFile(path string) (*Program, []string, error) {
+	src, err := fileSource(path, OriginUser)
+	if err != nil {
+		return nil, nil, err
+	}
+	prog, err := Compile(Options{Home: DefaultHome()}, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	return prog, prog.Warnings(), nil
+}
