@@ -200,6 +200,13 @@ func (st *evalState) decision(v verdict) Decision {
 		Matched: truncate(v.matched, 512)}
 }
 
+func actionVerb(a Action) string {
+	if a == ActionDeny {
+		return "denies"
+	}
+	return "asks about"
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -280,7 +287,7 @@ func (st *evalState) dynamicCheck() (verdict, bool) {
 				ask := *r
 				ask.action = ActionAsk
 				return verdict{rule: &ask, matched: u.text,
-					note: fmt.Sprintf("the command name %q is only known when the shell runs it, and the command could be one that rule %q %ss", truncate(u.name, 60), r.name, r.action)}, true
+					note: fmt.Sprintf("the command name %q is only known when the shell runs it, and it could be a command that rule %q %s", truncate(u.name, 60), r.name, actionVerb(r.action))}, true
 			}
 		}
 	}

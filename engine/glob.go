@@ -125,11 +125,11 @@ func compileGlob(pattern string, opt globOptions) (*glob, error) {
 			if i+1 >= len(src) {
 				return nil, fmt.Errorf("pattern ends with a lone backslash")
 			}
-			r, size := utf8.DecodeRuneInString(src[i+1:])
+			r, size := decodeRune(src[i+1:])
 			g.tokens = append(g.tokens, globToken{kind: tokLiteral, r: r})
 			i += 1 + size
 		default:
-			r, size := utf8.DecodeRuneInString(src[i:])
+			r, size := decodeRune(src[i:])
 			g.tokens = append(g.tokens, globToken{kind: tokLiteral, r: r})
 			i += size
 		}
@@ -152,7 +152,7 @@ func (g *glob) finish() {
 	var pre, suf strings.Builder
 	i := 0
 	for ; i < len(g.tokens) && g.tokens[i].kind == tokLiteral; i++ {
-		pre.WriteRune(g.tokens[i].r)
+		writeRune(&pre, g.tokens[i].r)
 	}
 	g.prefix = pre.String()
 	g.exact = i == len(g.tokens)
@@ -161,8 +161,12 @@ func (g *glob) finish() {
 		for j > 0 && g.tokens[j-1].kind == tokLiteral {
 			j--
 		}
-		for k := j; k < len(g.tokens); k++ {
-			suf.WriteRune(g.tokens[k].r)
+		k := j
+		if j > 0 && j < len(g.tokens) && g.tokens[j-1].kind == tokDoubleStar && g.tokens[j].r == '/' {
+			k++ // "**/" may match no directory at all: the "/" is optional
+		}
+		for ; k < len(g.tokens); k++ {
+			writeRune(&suf, g.tokens[k].r)
 		}
 		g.suffix = suf.String()
 	}
@@ -179,6 +183,26 @@ func (g *glob) finish() {
 			g.skipSlash |= 1 << uint(i)
 		}
 	}
+}
+
+// invalidByteBase maps each byte of invalid UTF-8 to its own rune value
+// beyond Unicode, so invalid bytes match only themselves.
+const invalidByteBase = 0x110000
+
+func decodeRune(s string) (rune, int) {
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && size == 1 {
+		return invalidByteBase + rune(s[0]), 1
+	}
+	return r, size
+}
+
+func writeRune(b *strings.Builder, r rune) {
+	if r >= invalidByteBase {
+		b.WriteByte(byte(r - invalidByteBase))
+		return
+	}
+	b.WriteRune(r)
 }
 
 func parseCharClass(s string) (*charClass, int, error) {
@@ -225,22 +249,25 @@ func classRune(s string) (rune, int) {
 		if len(s) < 2 {
 			return 0, 0
 		}
-		r, size := utf8.DecodeRuneInString(s[1:])
+		r, size := decodeRune(s[1:])
 		return r, 1 + size
 	}
-	r, size := utf8.DecodeRuneInString(s)
-	return r, size
+	return decodeRune(s)
 }
 
 // match reports whether s matches the whole pattern.
 func (g *glob) match(s string) bool {
 	if g.exact {
-		return s == g.src || (len(s) == len(g.prefix) && s == g.prefix)
+		return s == g.prefix
 	}
 	if !strings.HasPrefix(s, g.prefix) || !strings.HasSuffix(s, g.suffix) || len(s) < len(g.prefix)+len(g.suffix) {
 		return false
 	}
-	start := utf8.RuneCountInString(g.prefix)
+	start := 0
+	for i := 0; i < len(g.prefix); start++ {
+		_, size := decodeRune(g.prefix[i:])
+		i += size
+	}
 	if g.big {
 		return g.matchSlow(s[len(g.prefix):], start)
 	}
@@ -254,7 +281,7 @@ func (g *glob) match(s string) bool {
 			i++
 		} else {
 			var size int
-			r, size = utf8.DecodeRuneInString(rest[i:])
+			r, size = decodeRune(rest[i:])
 			i += size
 		}
 		var next uint64
@@ -332,7 +359,9 @@ func (g *glob) matchSlow(rest string, start int) bool {
 	}
 	cur[start] = true
 	closure(cur)
-	for _, r := range rest {
+	for i := 0; i < len(rest); {
+		r, size := decodeRune(rest[i:])
+		i += size
 		any := false
 		for k := range next {
 			next[k] = false

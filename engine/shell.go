@@ -35,7 +35,7 @@ type shellCommand struct {
 	fullText string   // text with the assignment prefix, when there is one
 	pipeline string   // text of the enclosing pipeline when it has several commands
 	raw      string   // the script this command was parsed from
-	cwd      string // working directory the command runs in, when known ("cd" earlier in the line moves it)
+	cwd      string   // working directory the command runs in, when known ("cd" earlier in the line moves it)
 	redirs   []shellRedirect
 	assigns  []string // environment names set, exported or unset ("*": environment cleared)
 	inputs   []string // names of commands whose output feeds this one (stdin or substituted arguments)
@@ -349,13 +349,19 @@ func hdocText(w *syntax.Word) string {
 }
 
 func (a *analyzer) funcDecl(x *syntax.FuncDecl, c shellCtx) {
-	name := x.Name.Value
+	var names []string
+	if x.Name != nil {
+		names = append(names, x.Name.Value)
+	}
+	for _, n := range x.Names {
+		names = append(names, n.Value)
+	}
 	recursive, parallel := false, false
 	syntax.Walk(x.Body, func(n syntax.Node) bool {
 		switch y := n.(type) {
 		case *syntax.CallExpr:
 			if len(y.Args) > 0 {
-				if lit, ok := singleLit(y.Args[0]); ok && lit == name {
+				if lit, ok := singleLit(y.Args[0]); ok && contains(names, lit) {
 					recursive = true
 				}
 			}
@@ -373,7 +379,9 @@ func (a *analyzer) funcDecl(x *syntax.FuncDecl, c shellCtx) {
 	if recursive && parallel {
 		a.detect(detectForkBomb)
 	}
-	a.stmt(x.Body, c)
+	if x.Body != nil {
+		a.stmt(x.Body, c)
+	}
 }
 
 func (a *analyzer) declClause(x *syntax.DeclClause, redirs []*syntax.Redirect, c shellCtx) {
