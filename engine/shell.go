@@ -319,7 +319,7 @@ func staticOutput(cmd *shellCommand, s *syntax.Stmt) *string {
 			args = args[1:]
 		}
 		out := strings.Join(args, " ")
-		if cmd.name == "printf" || (len(cmd.args) > 0 && strings.Contains(cmd.args[0], "e")) {
+		if cmd.name == "printf" || (len(cmd.args) > 0 && strings.HasPrefix(cmd.args[0], "-") && strings.Contains(cmd.args[0], "e")) {
 			out = decodeANSIC(out)
 		}
 		return &out

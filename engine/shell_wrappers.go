@@ -85,6 +85,7 @@ func (a *analyzer) runsInner(idx int, argv []string, dyn []bool, c shellCtx) boo
 	i := 1
 	var script *string
 	scriptDyn := false
+	replace := "" // xargs -I
 	for i < len(argv) {
 		w := argv[i]
 		if w == "--" {
@@ -143,6 +144,9 @@ func (a *analyzer) runsInner(idx int, argv []string, dyn []bool, c shellCtx) boo
 				v := val
 				script, scriptDyn = &v, valDyn
 			}
+			if name == "xargs" && o == 'I' {
+				replace = val
+			}
 			if name == "env" && o == 'u' {
 				cmd := &a.out.commands[idx]
 				cmd.assigns = append(cmd.assigns, val)
@@ -168,8 +172,37 @@ func (a *analyzer) runsInner(idx int, argv []string, dyn []bool, c shellCtx) boo
 		a.scriptFromWords(argv[i:], dyn[i:], inner)
 		return true
 	}
-	a.exec(argv[i:], dyn[i:], callExtras{inputs: c.pipeIn}, inner)
+	innerArgv, innerDyn := argv[i:], dyn[i:]
+	if name == "xargs" {
+		innerArgv, innerDyn = xargsArgv(innerArgv, innerDyn, replace, c.stdinText)
+	}
+	a.exec(innerArgv, innerDyn, callExtras{inputs: a.out.commands[idx].inputs}, inner)
 	return true
+}
+
+// xargsArgv adds the items xargs reads from stdin to the command it runs,
+// when that input is known statically (echo / | xargs rm -rf).
+func xargsArgv(argv []string, dyn []bool, replace string, stdin *string) ([]string, []bool) {
+	if stdin == nil {
+		return argv, dyn
+	}
+	items := strings.Fields(*stdin)
+	if len(items) == 0 {
+		return argv, dyn
+	}
+	out := append([]string(nil), argv...)
+	outDyn := append([]bool(nil), dyn...)
+	if replace != "" {
+		for k := range out {
+			out[k] = strings.ReplaceAll(out[k], replace, items[0])
+		}
+		return out, outDyn
+	}
+	for _, it := range items {
+		out = append(out, it)
+		outDyn = append(outDyn, false)
+	}
+	return out, outDyn
 }
 
 func contains(list []string, s string) bool {
