@@ -272,7 +272,7 @@ func (g *glob) match(s string) bool {
 		return g.matchSlow(s[len(g.prefix):], start)
 	}
 	m := uint(len(g.tokens))
-	state := g.closure(uint64(1) << uint(start))
+	state := g.closure(uint64(1)<<uint(start), uint64(1)<<uint(start))
 	rest := s[len(g.prefix):]
 	for i := 0; i < len(rest); {
 		var r rune
@@ -284,22 +284,22 @@ func (g *glob) match(s string) bool {
 			r, size = decodeRune(rest[i:])
 			i += size
 		}
-		var next uint64
+		var next, advanced uint64
 		for live := state &^ (1 << m); live != 0; live &= live - 1 {
 			k := uint(bits.TrailingZeros64(live))
 			t := &g.tokens[k]
 			switch t.kind {
 			case tokLiteral:
 				if t.r == r {
-					next |= 1 << (k + 1)
+					advanced |= 1 << (k + 1)
 				}
 			case tokAnyChar:
 				if r != '/' {
-					next |= 1 << (k + 1)
+					advanced |= 1 << (k + 1)
 				}
 			case tokClass:
 				if r != '/' && t.class.matches(r) {
-					next |= 1 << (k + 1)
+					advanced |= 1 << (k + 1)
 				}
 			case tokStar:
 				if r != '/' {
@@ -309,17 +309,21 @@ func (g *glob) match(s string) bool {
 				next |= 1 << k
 			}
 		}
+		next |= advanced
 		if next == 0 {
 			return false
 		}
-		state = g.closure(next)
+		state = g.closure(next, advanced)
 	}
 	return state&(1<<m) != 0
 }
 
 // closure adds the positions reachable without consuming a character: past
 // a star that matches nothing, and past "**/" that matches no directory.
-func (g *glob) closure(state uint64) uint64 {
+// fresh holds the positions just entered (not stayed in by a star that
+// consumed the last character): only there may "**/" be skipped whole, so
+// "**/.env" matches ".env" and "a/.env" but not "prod.env".
+func (g *glob) closure(state, fresh uint64) uint64 {
 	if g.starMask == 0 {
 		return state
 	}
@@ -329,9 +333,13 @@ func (g *glob) closure(state uint64) uint64 {
 		}
 		if g.starMask&(1<<k) != 0 {
 			state |= 1 << (k + 1)
+			if fresh&(1<<k) != 0 {
+				fresh |= 1 << (k + 1)
+			}
 		}
-		if g.skipSlash&(1<<k) != 0 {
+		if g.skipSlash&(1<<k) != 0 && fresh&(1<<k) != 0 {
 			state |= 1 << (k + 2)
+			fresh |= 1 << (k + 2)
 		}
 	}
 	return state
@@ -342,6 +350,7 @@ func (g *glob) matchSlow(rest string, start int) bool {
 	m := len(g.tokens)
 	cur := make([]bool, m+1)
 	next := make([]bool, m+1)
+	fresh := make([]bool, m+1)
 	closure := func(st []bool) {
 		for k := 0; k < m; k++ {
 			if !st[k] {
@@ -350,14 +359,17 @@ func (g *glob) matchSlow(rest string, start int) bool {
 			t := g.tokens[k]
 			if t.kind == tokStar || t.kind == tokDoubleStar {
 				st[k+1] = true
+				fresh[k+1] = fresh[k+1] || fresh[k]
 			}
-			if t.kind == tokDoubleStar && k+1 < m && g.tokens[k+1].kind == tokLiteral && g.tokens[k+1].r == '/' &&
+			if fresh[k] && t.kind == tokDoubleStar && k+1 < m && g.tokens[k+1].kind == tokLiteral && g.tokens[k+1].r == '/' &&
 				(k == 0 || (g.tokens[k-1].kind == tokLiteral && g.tokens[k-1].r == '/')) {
 				st[k+2] = true
+				fresh[k+2] = true
 			}
 		}
 	}
 	cur[start] = true
+	fresh[start] = true
 	closure(cur)
 	for i := 0; i < len(rest); {
 		r, size := decodeRune(rest[i:])
@@ -365,6 +377,7 @@ func (g *glob) matchSlow(rest string, start int) bool {
 		any := false
 		for k := range next {
 			next[k] = false
+			fresh[k] = false
 		}
 		for k := 0; k < m; k++ {
 			if !cur[k] {
@@ -374,15 +387,15 @@ func (g *glob) matchSlow(rest string, start int) bool {
 			switch t.kind {
 			case tokLiteral:
 				if t.r == r {
-					next[k+1], any = true, true
+					next[k+1], fresh[k+1], any = true, true, true
 				}
 			case tokAnyChar:
 				if r != '/' {
-					next[k+1], any = true, true
+					next[k+1], fresh[k+1], any = true, true, true
 				}
 			case tokClass:
 				if r != '/' && t.class.matches(r) {
-					next[k+1], any = true, true
+					next[k+1], fresh[k+1], any = true, true, true
 				}
 			case tokStar:
 				if r != '/' {

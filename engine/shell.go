@@ -166,6 +166,8 @@ var shellKeywords = map[string]bool{
 	"if": true, "then": true, "else": true, "elif": true, "fi": true, "for": true, "in": true,
 	"while": true, "until": true, "do": true, "done": true, "case": true, "esac": true,
 	"function": true, "select": true, "time": true, "coproc": true,
+	// declaration builtins: the parser turns their words into assignments
+	"export": true, "declare": true, "typeset": true, "readonly": true, "local": true, "nameref": true,
 }
 
 // unparsed records a line the parser rejected. Bash would reject it too, but
@@ -216,6 +218,23 @@ func (a *analyzer) stmt(s *syntax.Stmt, c shellCtx) {
 		return
 	}
 	a.redirSubsts(s, c)
+	start := len(a.out.commands)
+	a.compound(s, c)
+	// Redirections of a compound statement apply to every command inside
+	// it: "while read l; do ...; done < ~/.ssh/id_rsa" reads the key.
+	if redirs := a.redirects(s.Redirs, c); len(redirs) > 0 {
+		for i := start; i < len(a.out.commands); i++ {
+			cmd := &a.out.commands[i]
+			cmd.redirs = append(cmd.redirs[:len(cmd.redirs):len(cmd.redirs)], redirs...)
+			if !cmd.dynamic && cmd.name != "" {
+				cmd.text = commandText(cmd.name, cmd.args, cmd.redirs)
+			}
+		}
+	}
+}
+
+// compound analyses a statement that is not a simple command.
+func (a *analyzer) compound(s *syntax.Stmt, c shellCtx) {
 	switch x := s.Cmd.(type) {
 	case *syntax.BinaryCmd:
 		if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {

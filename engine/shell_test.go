@@ -58,6 +58,7 @@ func TestAnalyzeShellFindsEveryCommand(t *testing.T) {
 		{"if", "if true; then rm a; else rm b; fi", []string{"true", "rm a", "rm b"}},
 		{"loops", "for f in $(ls); do rm $f; done", []string{"ls", "rm $f"}},
 		{"declarations", "export LD_PRELOAD=/x.so", []string{"export LD_PRELOAD=/x.so"}},
+		{"compound redirects", "while read -r l; do echo $l; done < ~/.ssh/id_rsa", []string{"read -r l < /home/dev/.ssh/id_rsa", "echo $l < /home/dev/.ssh/id_rsa"}},
 		// Data, not commands: no extra command appears.
 		{"data", `echo "rm -rf /"`, []string{"echo rm -rf /"}},
 		{"data", `git commit -m "rm -rf / fix"`, []string{"git commit -m rm -rf / fix"}},
