@@ -93,3 +93,14 @@ policies:
 		t.Errorf("exit %d, want %d; stderr:\n%s", code, ExitDataErr, errOut)
 	}
 }
+
+func TestCheckStdinLastLineWithoutNewline(t *testing.T) {
+	proc, out, _ := testProcess(t, nil)
+	proc.In = strings.NewReader("\n  \n{\"tool\":\"exec\",\"command\":\"ls\"}\r\n{\"tool\":\"exec\",\"command\":\"true\"}")
+	if code := Main([]string{"check", "--stdin", "--profile", "none"}, proc); code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if want := "{\"decision\":\"allow\"}\n{\"decision\":\"allow\"}\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}

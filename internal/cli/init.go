@@ -48,7 +48,7 @@ overwrite a file that exists unless you pass --force.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Profile != "" && !config.ValidProfile(opts.Profile) {
-				return usageErrorf(`"rampart policy show NAME" prints a profile`, "--profile: unknown profile %q%s (available: %s)", opts.Profile,
+				return usageErrorf(`"rampart policy show NAME" prints a profile`, "--profile: unknown profile %q%s; available: %s", opts.Profile,
 					suggest.DidYouMean(opts.Profile, config.ProfileNames()), strings.Join(config.ProfileNames(), ", "))
 			}
 			if runF != nil {

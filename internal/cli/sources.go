@@ -32,7 +32,7 @@ func (s *SourceOptions) addFlags(fs *pflag.FlagSet) {
 // validate checks what can be checked without loading anything.
 func (s *SourceOptions) validate() error {
 	if s.Profile != "" && !config.ValidProfile(s.Profile) {
-		return usageErrorf(`run "rampart policy list" to see the profiles`, "--profile: unknown profile %q%s (available: %s)",
+		return usageErrorf(`run "rampart policy list" to see the profiles`, "--profile: unknown profile %q%s; available: %s",
 			s.Profile, suggest.DidYouMean(s.Profile, config.ProfileNames()), strings.Join(config.ProfileNames(), ", "))
 	}
 	if s.Policies != nil && len(s.Policies) == 0 {
@@ -60,7 +60,7 @@ func resolveProfile(proc *Process, flag, rampartHome string) (name, from string,
 	if env := proc.Getenv("RAMPART_PROFILE"); env != "" {
 		if !config.ValidProfile(env) {
 			return "", "", withCode(ExitConfig,
-				fmt.Errorf("$RAMPART_PROFILE: unknown profile %q%s (available: %s)", env,
+				fmt.Errorf("$RAMPART_PROFILE: unknown profile %q%s; available: %s", env,
 					suggest.DidYouMean(env, config.ProfileNames()), strings.Join(config.ProfileNames(), ", ")),
 				"set RAMPART_PROFILE to one of the profiles, or unset it")
 		}

@@ -105,12 +105,12 @@ func Parse(file string, data []byte) (Config, error) {
 				return cfg, at(value, "profile: want a profile name (%s)", strings.Join(ProfileNames(), ", "))
 			}
 			if !ValidProfile(value.Value) {
-				return cfg, at(value, "unknown profile %q%s (available: %s)", value.Value,
+				return cfg, at(value, "unknown profile %q%s; available: %s", value.Value,
 					suggest.DidYouMean(value.Value, ProfileNames()), strings.Join(ProfileNames(), ", "))
 			}
 			cfg.Profile = value.Value
 		default:
-			return cfg, at(key, "unknown key %q%s (known keys: %s)", key.Value,
+			return cfg, at(key, "unknown key %q%s; known keys: %s", key.Value,
 				suggest.DidYouMean(key.Value, keys), strings.Join(keys, ", "))
 		}
 	}
