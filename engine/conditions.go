@@ -179,11 +179,16 @@ type when struct {
 	envSets         []*glob
 	detects         []string
 
-	paths, pathsNot   []*pathGlob
-	urls, urlsNot     []*glob
-	domains, domsNot  []*glob
-	toolNames         []*glob
-	params            map[string]*glob
+	paths, pathsNot  []*pathGlob
+	urls, urlsNot    []*glob
+	domains, domsNot []*glob
+	toolNames        []*glob
+	params           map[string]*glob
+	// indexed forms of the lists above, used when matching
+	nameIn, nameOut        *nameSet
+	argIn, argOut, redirIn *pathSet
+	pathIn, pathOut        *pathSet
+
 	anchors           []string // literal command names this rule can only match (nil: any)
 	hasCommandConds   bool
 	hasPositiveText   bool
@@ -274,6 +279,9 @@ func compileWhen(conds []*condDef) (*when, error) {
 		len(w.flags) > 0 || len(w.subcommands) > 0 || len(w.args) > 0 || len(w.argsNot) > 0 ||
 		len(w.redirects) > 0 || len(w.inputs) > 0 || len(w.envSets) > 0
 	w.anchors = w.computeAnchors()
+	w.nameIn, w.nameOut = newNameSet(w.names), newNameSet(w.namesNot)
+	w.argIn, w.argOut, w.redirIn = newPathSet(w.args), newPathSet(w.argsNot), newPathSet(w.redirects)
+	w.pathIn, w.pathOut = newPathSet(w.paths), newPathSet(w.pathsNot)
 	return w, nil
 }
 

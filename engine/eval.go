@@ -101,8 +101,7 @@ func (p *Program) newState(call *ToolCall, ex *Explanation) *evalState {
 	if tool == ToolExec {
 		if call.Command != "" {
 			a := analyzeShell(call.Command, st.home, st.cwd)
-			st.units = append(st.units, a.commands...)
-			st.detects = append(st.detects, a.detects...)
+			st.units, st.detects = a.commands, a.detects
 		}
 		if len(call.Argv) > 0 {
 			a := analyzeArgv(call.Argv, st.home, st.cwd)
@@ -318,12 +317,18 @@ func (w *when) matchCommand(st *evalState, u *shellCommand, allowMode, anyName b
 	if !w.hasCommandConds && len(w.urls) == 0 && len(w.urlsNot) == 0 && len(w.domains) == 0 && len(w.domsNot) == 0 {
 		return len(w.detects) > 0, u.text
 	}
+	// Cheap structural checks first: most rules need a part most commands
+	// lack (an output redirection, a piped input, an assignment).
+	if len(w.redirects) > 0 && !hasOutputRedirect(u) || len(w.inputs) > 0 && len(u.inputs) == 0 ||
+		len(w.envSets) > 0 && len(u.assigns) == 0 || len(w.flags) > 0 && len(u.args) == 0 {
+		return false, ""
+	}
 	matched := u.text
 	if !anyName { // a name known only at run time could be any name
-		if len(w.names) > 0 && !matchAnyGlob(w.names, u.name, false) {
+		if w.nameIn != nil && !w.nameIn.match(u.name) {
 			return false, ""
 		}
-		if len(w.namesNot) > 0 && matchAnyGlob(w.namesNot, u.name, false) {
+		if w.nameOut.match(u.name) {
 			return false, ""
 		}
 	}
@@ -394,6 +399,15 @@ func (w *when) matchCommand(st *evalState, u *shellCommand, allowMode, anyName b
 		}
 	}
 	return true, matched
+}
+
+func hasOutputRedirect(u *shellCommand) bool {
+	for _, r := range u.redirs {
+		if r.output {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *evalState) hasDetect(want []string) bool {
@@ -504,40 +518,45 @@ func containsFold(s, sub string) bool {
 	return false
 }
 
+// argForm is an argument (or input file) as path conditions see it: as
+// written and, when it names a file, as a cleaned absolute path.
+type argForm struct {
+	raw, resolved string
+}
+
+func (u *shellCommand) argForms() []argForm {
+	if u.forms != nil {
+		return u.forms
+	}
+	forms := make([]argForm, 0, len(u.args)+len(u.redirs))
+	add := func(a string) {
+		if raw, resolved := argForms(a, u.cwd); raw != "" {
+			forms = append(forms, argForm{raw, resolved})
+		}
+	}
+	for _, a := range u.args {
+		add(a)
+	}
+	for _, r := range u.redirs {
+		if !r.output {
+			add(r.target)
+		}
+	}
+	u.forms = forms
+	return forms
+}
+
 // matchArgs: some argument (or input redirection source) matches
 // arg_matches (when given) and does not match arg_not_matches.
 func (st *evalState) matchArgs(w *when, u *shellCommand) (bool, string) {
-	check := func(a string) bool {
-		raw, resolved := argForms(a, u.cwd)
-		if raw == "" {
-			return false
+	for _, f := range u.argForms() {
+		if w.argIn != nil && !w.argIn.match(f.raw, st.home) && (f.resolved == "" || !w.argIn.match(f.resolved, st.home)) {
+			continue
 		}
-		ok := len(w.args) == 0
-		for _, pg := range w.args {
-			if pg.match(raw, st.home) || (resolved != "" && pg.match(resolved, st.home)) {
-				ok = true
-				break
-			}
+		if w.argOut.match(f.raw, st.home) || (f.resolved != "" && w.argOut.match(f.resolved, st.home)) {
+			continue
 		}
-		if !ok {
-			return false
-		}
-		for _, pg := range w.argsNot {
-			if pg.match(raw, st.home) || (resolved != "" && pg.match(resolved, st.home)) {
-				return false
-			}
-		}
-		return true
-	}
-	for _, a := range u.args {
-		if check(a) {
-			return true, a
-		}
-	}
-	for _, r := range u.redirs {
-		if !r.output && check(r.target) {
-			return true, r.target
-		}
+		return true, f.raw
 	}
 	return false, ""
 }
@@ -547,14 +566,11 @@ func (st *evalState) matchRedirects(w *when, u *shellCommand) bool {
 		if !r.output {
 			continue
 		}
-		resolved := ""
-		if !strings.Contains(r.target, "$") {
-			resolved = cleanJoin(u.cwd, r.target)
+		if w.redirIn.match(r.target, st.home) {
+			return true
 		}
-		for _, pg := range w.redirects {
-			if pg.match(r.target, st.home) || (resolved != "" && pg.match(resolved, st.home)) {
-				return true
-			}
+		if !strings.Contains(r.target, "$") && w.redirIn.match(cleanJoin(u.cwd, r.target), st.home) {
+			return true
 		}
 	}
 	return false
@@ -639,24 +655,10 @@ func (w *when) matchCall(st *evalState, allowMode bool) (bool, string) {
 		}
 		forms := st.pathForms()
 		qualifies := func(f string) bool {
-			if len(w.paths) > 0 {
-				ok := false
-				for _, pg := range w.paths {
-					if pg.match(f, st.home) {
-						ok = true
-						break
-					}
-				}
-				if !ok {
-					return false
-				}
+			if w.pathIn != nil && !w.pathIn.match(f, st.home) {
+				return false
 			}
-			for _, pg := range w.pathsNot {
-				if pg.match(f, st.home) {
-					return false
-				}
-			}
-			return true
+			return !w.pathOut.match(f, st.home)
 		}
 		if allowMode {
 			for _, f := range forms {

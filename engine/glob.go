@@ -66,7 +66,9 @@ type glob struct {
 	// skipSlash[i] is set when tokens[i] is a "**" that may also swallow the
 	// "/" after it ("**/x" matches "x", "a/**/b" matches "a/b").
 	starMask, skipSlash uint64
-	big                 bool // more than 63 tokens: use the slice automaton
+	starPos             []uint8 // positions of "*" and "**", ascending
+	needle              string  // the longest literal run: a match must contain it
+	big                 bool    // more than 63 tokens: use the slice automaton
 }
 
 // globOptions change how a pattern is read.
@@ -170,6 +172,27 @@ func (g *glob) finish() {
 		}
 		g.suffix = suf.String()
 	}
+	var run, best strings.Builder
+	for i, t := range g.tokens {
+		// the "/" of "**/" may match nothing: it cannot be part of the needle
+		optionalSlash := t.kind == tokLiteral && t.r == '/' && i > 0 && g.tokens[i-1].kind == tokDoubleStar
+		if t.kind == tokLiteral && !optionalSlash {
+			writeRune(&run, t.r)
+			continue
+		}
+		if run.Len() > best.Len() {
+			best.Reset()
+			best.WriteString(run.String())
+		}
+		run.Reset()
+	}
+	if run.Len() > best.Len() {
+		best.Reset()
+		best.WriteString(run.String())
+	}
+	if best.Len() >= 2 && best.String() != g.prefix && best.String() != g.suffix {
+		g.needle = best.String()
+	}
 	g.big = len(g.tokens) > 63
 	if g.big {
 		return
@@ -177,6 +200,7 @@ func (g *glob) finish() {
 	for i, t := range g.tokens {
 		if t.kind == tokStar || t.kind == tokDoubleStar {
 			g.starMask |= 1 << uint(i)
+			g.starPos = append(g.starPos, uint8(i))
 		}
 		if t.kind == tokDoubleStar && i+1 < len(g.tokens) && g.tokens[i+1].kind == tokLiteral && g.tokens[i+1].r == '/' &&
 			(i == 0 || (g.tokens[i-1].kind == tokLiteral && g.tokens[i-1].r == '/')) {
@@ -263,6 +287,9 @@ func (g *glob) match(s string) bool {
 	if !strings.HasPrefix(s, g.prefix) || !strings.HasSuffix(s, g.suffix) || len(s) < len(g.prefix)+len(g.suffix) {
 		return false
 	}
+	if g.needle != "" && !strings.Contains(s, g.needle) {
+		return false
+	}
 	start := 0
 	for i := 0; i < len(g.prefix); start++ {
 		_, size := decodeRune(g.prefix[i:])
@@ -327,19 +354,18 @@ func (g *glob) closure(state, fresh uint64) uint64 {
 	if g.starMask == 0 {
 		return state
 	}
-	for k := uint(0); k < uint(len(g.tokens)); k++ {
+	for _, p := range g.starPos {
+		k := uint(p)
 		if state&(1<<k) == 0 {
 			continue
 		}
-		if g.starMask&(1<<k) != 0 {
-			state |= 1 << (k + 1)
-			if fresh&(1<<k) != 0 {
-				fresh |= 1 << (k + 1)
+		state |= 1 << (k + 1)
+		if fresh&(1<<k) != 0 {
+			fresh |= 1 << (k + 1)
+			if g.skipSlash&(1<<k) != 0 {
+				state |= 1 << (k + 2)
+				fresh |= 1 << (k + 2)
 			}
-		}
-		if g.skipSlash&(1<<k) != 0 && fresh&(1<<k) != 0 {
-			state |= 1 << (k + 2)
-			fresh |= 1 << (k + 2)
 		}
 	}
 	return state

@@ -90,7 +90,7 @@ func TestGlobErrors(t *testing.T) {
 // FuzzGlob checks the automaton against path.Match, which has the same
 // meaning for patterns without "**".
 func FuzzGlob(f *testing.F) {
-	for _, s := range [][2]string{{"*.go", "main.go"}, {"/etc/*", "/etc/x"}, {"a?c", "abc"}, {"[a-z]*", "q/r"}, {"*a*b", "xaxb"}} {
+	for _, s := range [][2]string{{"**/.env", ".env"}, {"a/**/b", "a/b"}, {"**/x/**", "x/y"}, {"*.go", "main.go"}, {"/etc/*", "/etc/x"}, {"a?c", "abc"}, {"[a-z]*", "q/r"}, {"*a*b", "xaxb"}} {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, pattern, subject string) {
@@ -98,6 +98,11 @@ func FuzzGlob(f *testing.F) {
 			return
 		}
 		g, err := compileGlob(pattern, globOptions{})
+		if err == nil && len(g.tokens) <= 12 && len(subject) <= 24 && utf8.ValidString(pattern+subject) {
+			if got, want := g.match(subject), refMatch(g.tokens, 0, []rune(subject)); got != want {
+				t.Fatalf("%q ~ %q: automaton %v, reference %v", pattern, subject, got, want)
+			}
+		}
 		if !utf8.ValidString(pattern) || !utf8.ValidString(subject) ||
 			strings.Contains(pattern, "**") || strings.ContainsAny(pattern, "[]") || strings.Contains(pattern, `\`) {
 			if err == nil {
@@ -119,4 +124,42 @@ func FuzzGlob(f *testing.F) {
 			t.Fatalf("%q ~ %q: glob %v, path.Match %v", pattern, subject, got, want)
 		}
 	})
+}
+
+// refMatch is a slow backtracking matcher with the documented semantics,
+// the oracle for the automaton.
+func refMatch(toks []globToken, i int, s []rune) bool {
+	if i == len(toks) {
+		return len(s) == 0
+	}
+	t := toks[i]
+	switch t.kind {
+	case tokLiteral:
+		return len(s) > 0 && s[0] == t.r && refMatch(toks, i+1, s[1:])
+	case tokAnyChar:
+		return len(s) > 0 && s[0] != '/' && refMatch(toks, i+1, s[1:])
+	case tokClass:
+		return len(s) > 0 && s[0] != '/' && t.class.matches(s[0]) && refMatch(toks, i+1, s[1:])
+	case tokStar:
+		for n := 0; n <= len(s); n++ {
+			if n > 0 && s[n-1] == '/' {
+				return false
+			}
+			if refMatch(toks, i+1, s[n:]) {
+				return true
+			}
+		}
+		return false
+	}
+	// "**": any run; "**/" after a "/" (or at the start) may also match nothing at all
+	if i+1 < len(toks) && toks[i+1].kind == tokLiteral && toks[i+1].r == '/' &&
+		(i == 0 || (toks[i-1].kind == tokLiteral && toks[i-1].r == '/')) && refMatch(toks, i+2, s) {
+		return true
+	}
+	for n := 0; n <= len(s); n++ {
+		if refMatch(toks, i+1, s[n:]) {
+			return true
+		}
+	}
+	return false
 }

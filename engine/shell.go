@@ -37,9 +37,10 @@ type shellCommand struct {
 	raw      string   // the script this command was parsed from
 	cwd      string   // working directory the command runs in, when known ("cd" earlier in the line moves it)
 	redirs   []shellRedirect
-	assigns  []string // environment names set, exported or unset ("*": environment cleared)
-	inputs   []string // names of commands whose output feeds this one (stdin or substituted arguments)
-	wrapper  bool     // runs another command given in its arguments (sudo, env, bash -c, find -exec, ...)
+	assigns  []string  // environment names set, exported or unset ("*": environment cleared)
+	inputs   []string  // names of commands whose output feeds this one (stdin or substituted arguments)
+	wrapper  bool      // runs another command given in its arguments (sudo, env, bash -c, find -exec, ...)
+	forms    []argForm // arguments and input files as matched by path conditions (filled on first use)
 	depth    int
 }
 

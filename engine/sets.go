@@ -1,0 +1,188 @@
+package engine
+
+import "strings"
+
+// pathSet is a list of path globs indexed by what the last path segment of
+// a match must be, so most subjects are rejected with one map lookup. A
+// glob whose last segment follows a "/" and holds no "**" can only match a
+// subject whose last segment matches that segment alone.
+type pathSet struct {
+	n        int
+	byLast   map[string][]*pathGlob // last segment is literal
+	byPrefix []prefixedPathGlob     // last segment starts with a literal
+	bySuffix []prefixedPathGlob     // last segment ends with a literal ("*.kdbx")
+	other    []*pathGlob
+}
+
+type prefixedPathGlob struct {
+	prefix string
+	pg     *pathGlob
+}
+
+func newPathSet(list []*pathGlob) *pathSet {
+	if len(list) == 0 {
+		return nil
+	}
+	s := &pathSet{n: len(list)}
+	for _, pg := range list {
+		last, literal, ok := lastSegment(pg)
+		switch {
+		case !ok:
+			if suffix := lastSegmentSuffix(pg); suffix != "" {
+				s.bySuffix = append(s.bySuffix, prefixedPathGlob{suffix, pg})
+				continue
+			}
+			s.other = append(s.other, pg)
+		case literal:
+			if s.byLast == nil {
+				s.byLast = map[string][]*pathGlob{}
+			}
+			s.byLast[last] = append(s.byLast[last], pg)
+		default:
+			s.byPrefix = append(s.byPrefix, prefixedPathGlob{last, pg})
+		}
+	}
+	return s
+}
+
+// lastSegment returns the literal last segment of pg (literal true) or its
+// literal prefix (literal false); ok is false when the glob's last segment
+// cannot be known.
+func lastSegment(pg *pathGlob) (seg string, literal, ok bool) {
+	if pg.homeOnly || pg.g == nil {
+		return "", false, false
+	}
+	toks := pg.g.tokens
+	slash := -1
+	for i := len(toks) - 1; i >= 0; i-- {
+		if toks[i].kind == tokLiteral && toks[i].r == '/' {
+			slash = i
+			break
+		}
+		if toks[i].kind == tokDoubleStar {
+			return "", false, false
+		}
+	}
+	if slash < 0 {
+		return "", false, false
+	}
+	var b strings.Builder
+	i := slash + 1
+	for ; i < len(toks) && toks[i].kind == tokLiteral; i++ {
+		writeRune(&b, toks[i].r)
+	}
+	if i == len(toks) {
+		return b.String(), true, true
+	}
+	if b.Len() == 0 {
+		return "", false, false
+	}
+	return b.String(), false, true
+}
+
+// lastSegmentSuffix returns the literal end of pg's last segment when that
+// segment follows a "/" and holds no "**" ("**/*.kdbx" gives ".kdbx").
+func lastSegmentSuffix(pg *pathGlob) string {
+	if pg.homeOnly || pg.g == nil {
+		return ""
+	}
+	toks := pg.g.tokens
+	i := len(toks)
+	for i > 0 && toks[i-1].kind == tokLiteral && toks[i-1].r != '/' {
+		i--
+	}
+	if i == len(toks) {
+		return ""
+	}
+	for j := i - 1; j >= 0; j-- {
+		if toks[j].kind == tokDoubleStar {
+			return ""
+		}
+		if toks[j].kind == tokLiteral && toks[j].r == '/' {
+			var b strings.Builder
+			for _, t := range toks[i:] {
+				writeRune(&b, t.r)
+			}
+			return b.String()
+		}
+	}
+	return ""
+}
+
+func lastOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// match reports whether p matches any glob of the set.
+func (s *pathSet) match(p, home string) bool {
+	if s == nil {
+		return false
+	}
+	last := lastOf(p)
+	for _, pg := range s.byLast[last] {
+		if pg.match(p, home) {
+			return true
+		}
+	}
+	for _, e := range s.byPrefix {
+		if strings.HasPrefix(last, e.prefix) && e.pg.match(p, home) {
+			return true
+		}
+	}
+	for _, e := range s.bySuffix {
+		if strings.HasSuffix(last, e.prefix) && e.pg.match(p, home) {
+			return true
+		}
+	}
+	for _, pg := range s.other {
+		if pg.match(p, home) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *pathSet) empty() bool { return s == nil || s.n == 0 }
+
+// nameSet is a list of name globs with the literal names in a map.
+type nameSet struct {
+	n     int
+	exact map[string]struct{}
+	globs []*glob
+}
+
+func newNameSet(list []*glob) *nameSet {
+	if len(list) == 0 {
+		return nil
+	}
+	s := &nameSet{n: len(list)}
+	for _, g := range list {
+		if g.exact {
+			if s.exact == nil {
+				s.exact = map[string]struct{}{}
+			}
+			s.exact[g.prefix] = struct{}{}
+		} else {
+			s.globs = append(s.globs, g)
+		}
+	}
+	return s
+}
+
+func (s *nameSet) match(name string) bool {
+	if s == nil {
+		return false
+	}
+	if _, ok := s.exact[name]; ok {
+		return true
+	}
+	for _, g := range s.globs {
+		if g.match(name) {
+			return true
+		}
+	}
+	return false
+}
