@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -732,25 +731,53 @@ func (st *evalState) pathForms() []string {
 	return st.paths[:]
 }
 
+// resolveSymlinks follows the symbolic links in the absolute path p, one
+// component at a time. Components that do not exist (a file about to be
+// written) are kept as they are. It returns "" when p is relative or
+// when links loop.
 func resolveSymlinks(p string) string {
 	if !path.IsAbs(p) {
 		return ""
 	}
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		return r
-	}
-	// The file may not exist yet (a write): resolve the nearest existing
-	// parent and keep the rest.
-	dir, rest := path.Dir(p), path.Base(p)
-	for dir != "/" && dir != "." {
-		if r, err := filepath.EvalSymlinks(dir); err == nil {
-			return path.Join(r, rest)
+	resolved := "/"
+	rest := p[1:]
+	links := 0
+	for rest != "" {
+		var comp string
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			comp, rest = rest[:i], rest[i+1:]
+		} else {
+			comp, rest = rest, ""
 		}
-		if _, err := os.Lstat(dir); err == nil {
+		switch comp {
+		case "", ".":
+			continue
+		case "..":
+			resolved = path.Dir(resolved)
+			continue
+		}
+		next := path.Join(resolved, comp)
+		fi, err := os.Lstat(next)
+		if err != nil {
+			// Nothing below a missing component can be a link yet.
+			return path.Join(next, rest)
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
+			resolved = next
+			continue
+		}
+		links++
+		if links > 40 {
 			return ""
 		}
-		rest = path.Join(path.Base(dir), rest)
-		dir = path.Dir(dir)
+		target, err := os.Readlink(next)
+		if err != nil {
+			return ""
+		}
+		if path.IsAbs(target) {
+			resolved = "/"
+		}
+		rest = strings.TrimPrefix(path.Join(target, rest), "/")
 	}
-	return ""
+	return resolved
 }
