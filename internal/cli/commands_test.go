@@ -124,3 +124,32 @@ func TestInitTemplateLints(t *testing.T) {
 		t.Errorf("enabling the examples activated nothing")
 	}
 }
+
+// TestNoHomeReadsNoUserPolicies: without HOME and RAMPART_HOME nothing is
+// read from a guessed place such as ./.rampart (a project's, which must
+// never count as the user's).
+func TestNoHomeReadsNoUserPolicies(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, ".rampart", "policies"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	notAConfig := "version: \"1\"\npolicies: []\n" // would fail to load if read
+	if err := os.WriteFile(filepath.Join(dir, ".rampart", "policies", "x.yaml"), []byte("not: valid"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".rampart", "config.yaml"), []byte(notAConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	proc, out, errOut := testProcess(t, nil)
+	proc.Getenv = func(string) string { return "" }
+	proc.Getwd = func() (string, error) { return dir, nil }
+	if code := Main([]string{"check", "--json", "--", "ls"}, proc); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out.String(), `"decision":"allow"`) {
+		t.Errorf("unexpected output %s", out)
+	}
+	if code := Main([]string{"init"}, proc); code != ExitCantCreate {
+		t.Errorf("init without a home: exit %d, want %d", code, ExitCantCreate)
+	}
+}

@@ -64,6 +64,10 @@ overwrite a file that exists unless you pass --force.`,
 
 func initRun(o *InitOptions) error {
 	home := o.Proc.RampartHome()
+	if home == "" {
+		return withCode(ExitCantCreate, errors.New("cannot tell where ~/.rampart is: neither HOME nor RAMPART_HOME is set"),
+			"set RAMPART_HOME to the directory to write to")
+	}
 	profile := o.Profile
 	if profile == "" {
 		var err error

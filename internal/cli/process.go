@@ -4,8 +4,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/rampart-dev/rampart/engine"
 )
 
 // Process is what a command takes from the running process: its standard
@@ -27,15 +25,18 @@ func OSProcess() *Process {
 // Home returns the user's home directory ($HOME), or "" when it is unset.
 func (p *Process) Home() string { return p.Getenv("HOME") }
 
-// RampartHome returns $RAMPART_HOME, else ~/.rampart, made absolute.
+// RampartHome returns $RAMPART_HOME, else ~/.rampart, made absolute; "" when
+// neither $RAMPART_HOME nor $HOME is set. (Never a guess relative to the
+// working directory: that could be a project's .rampart, which must not
+// be read as the user's.)
 func (p *Process) RampartHome() string {
 	dir := p.Getenv("RAMPART_HOME")
 	if dir == "" {
-		if home := p.Home(); home != "" {
-			dir = filepath.Join(home, ".rampart")
-		} else {
-			dir = engine.DefaultRampartHome()
+		home := p.Home()
+		if home == "" {
+			return ""
 		}
+		dir = filepath.Join(home, ".rampart")
 	}
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs

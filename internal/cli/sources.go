@@ -66,6 +66,9 @@ func resolveProfile(proc *Process, flag, rampartHome string) (name, from string,
 		}
 		return env, "$RAMPART_PROFILE", nil
 	}
+	if rampartHome == "" {
+		return policies.DefaultProfile, "default", nil
+	}
 	path := config.Path(rampartHome)
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -122,6 +125,11 @@ func loadPolicies(proc *Process, s SourceOptions) (*loaded, error) {
 		Files:       s.Policies,
 		ProjectDir:  l.Cwd,
 		Home:        l.Home,
+	}
+	if opts.Files == nil && l.RampartHome == "" {
+		// No $HOME and no $RAMPART_HOME: there are no user policies to load
+		// (the engine would otherwise guess a path).
+		opts.Files = []string{}
 	}
 	l.Program, err = engine.Load(opts)
 	if err != nil {
