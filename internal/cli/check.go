@@ -107,7 +107,7 @@ line, 78 a policy file or config.yaml is invalid.`,
 	}
 	cmd.Flags().SetInterspersed(false)
 	opts.Sources.addFlags(cmd.Flags())
-	cmd.Flags().StringVar(&opts.Tool, "tool", engine.ToolExec, "kind of call: "+strings.Join(tools, ", "))
+	cmd.Flags().StringVar(&opts.Tool, "tool", engine.ToolExec, "the `TOOL` the call is for: "+strings.Join(tools, ", "))
 	cmd.Flags().StringVar(&opts.Agent, "agent", "", "the calling agent's `NAME` (for policies that match on agent)")
 	cmd.Flags().StringVar(&opts.Session, "session", "", "the session `ID` (for policies that match on session)")
 	cmd.Flags().BoolVar(&opts.Argv, "argv", false, "exec: the arguments are an exact argument vector, not a shell command")

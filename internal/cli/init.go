@@ -32,7 +32,7 @@ type InitOptions struct {
 func NewCmdInit(proc *Process, runF func(*InitOptions) error) *cobra.Command {
 	opts := &InitOptions{Proc: proc}
 	cmd := &cobra.Command{
-		Use:   "init [--profile NAME] [--force]",
+		Use:   "init [flags]",
 		Short: "Write a starting ~/.rampart/policies/custom.yaml and config.yaml",
 		Long: `Init sets up ~/.rampart (or $RAMPART_HOME) for your own policies:
 
@@ -57,7 +57,7 @@ overwrite a file that exists unless you pass --force.`,
 			return initRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Profile, "profile", "", `profile to write to config.yaml (default: the one in force now, else "standard")`)
+	cmd.Flags().StringVar(&opts.Profile, "profile", "", "profile `NAME` to write to config.yaml (default: the one in force now, else \"standard\")")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite files that exist")
 	return cmd
 }

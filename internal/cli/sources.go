@@ -24,7 +24,7 @@ type SourceOptions struct {
 }
 
 func (s *SourceOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&s.Profile, "profile", "", `embedded profile to start from, or "none" (default: $RAMPART_PROFILE, else config.yaml, else "standard")`)
+	fs.StringVar(&s.Profile, "profile", "", "embedded profile `NAME` to start from, or \"none\" (default: $RAMPART_PROFILE, else config.yaml, else \"standard\")")
 	fs.StringArrayVar(&s.Policies, "policy", nil, "policy `FILE` to load instead of ~/.rampart/policies/*.yaml (repeatable)")
 	fs.StringVar(&s.Cwd, "cwd", "", "working `DIR` of the call; the project policy is searched from here (default: the current directory)")
 }
