@@ -72,6 +72,7 @@ type evalState struct {
 	home     string
 	cwd      string
 	scope    []bool // policy index -> applies to this call
+	scopeBuf [64]bool
 	units    []shellCommand
 	detects  []string
 	explain  *Explanation
@@ -90,7 +91,11 @@ func (p *Program) newState(call *ToolCall, ex *Explanation) *evalState {
 	if !ok {
 		idx = p.policiesForTool(tool)
 	}
-	st.scope = make([]bool, len(p.policies))
+	if len(p.policies) <= len(st.scopeBuf) {
+		st.scope = st.scopeBuf[:len(p.policies)]
+	} else {
+		st.scope = make([]bool, len(p.policies))
+	}
 	for _, i := range idx {
 		pol := p.policies[i]
 		if matchAnyGlob(pol.agents, call.Agent, true) && matchAnyGlob(pol.sessions, call.Session, true) {
