@@ -81,6 +81,7 @@ func (s conditionSpec) check(v string) error {
 type pathGlob struct {
 	g        *glob
 	homeRel  bool // pattern began with "~/" (or is "~"): g matches the part after the home
+	cwdRel   bool // pattern began with "./": g matches the part after the working directory
 	homeOnly bool // pattern is "~" or "~/"
 }
 
@@ -111,6 +112,10 @@ func compilePattern(kind patternKind, v string) (any, error) {
 				src = src[len(home):]
 				break
 			}
+		}
+		if !pg.homeRel && strings.HasPrefix(src, "./") {
+			pg.cwdRel = true
+			src = src[1:]
 		}
 		g, err := compileGlob(src, globOptions{})
 		if err != nil {
@@ -144,17 +149,30 @@ func compilePattern(kind patternKind, v string) (any, error) {
 	return nil, fmt.Errorf("internal: unknown pattern kind")
 }
 
-// match reports whether p (a cleaned absolute or raw path) matches, with
-// home the call's home directory.
-func (pg *pathGlob) match(p, home string) bool {
+// pathBase is what "~/" and "./" in path globs stand for in one call.
+type pathBase struct {
+	home string // the call's home directory
+	cwd  string // the working directory of the call or command
+}
+
+// match reports whether p (a raw argument or a cleaned absolute path)
+// matches.
+func (pg *pathGlob) match(p string, b pathBase) bool {
 	if pg.homeOnly {
-		return home != "" && p == home
+		return b.home != "" && p == b.home
 	}
-	if pg.homeRel {
-		if home == "" || !strings.HasPrefix(p, home) || (len(p) > len(home) && p[len(home)] != '/') {
+	if pg.homeRel || pg.cwdRel {
+		dir := b.home
+		if pg.cwdRel {
+			dir = b.cwd
+		}
+		if dir == "" || !strings.HasPrefix(p, dir) || (len(p) > len(dir) && p[len(dir)] != '/') {
 			return false
 		}
-		return pg.g.match(p[len(home):])
+		if dir == "/" {
+			return pg.g.match(p)
+		}
+		return pg.g.match(p[len(dir):])
 	}
 	return pg.g.match(p)
 }

@@ -553,11 +553,12 @@ func (u *shellCommand) argForms() []argForm {
 // matchArgs: some argument (or input redirection source) matches
 // arg_matches (when given) and does not match arg_not_matches.
 func (st *evalState) matchArgs(w *when, u *shellCommand) (bool, string) {
+	b := pathBase{home: st.home, cwd: u.cwd}
 	for _, f := range u.argForms() {
-		if w.argIn != nil && !w.argIn.match(f.raw, st.home) && (f.resolved == "" || !w.argIn.match(f.resolved, st.home)) {
+		if w.argIn != nil && !w.argIn.match(f.raw, b) && (f.resolved == "" || !w.argIn.match(f.resolved, b)) {
 			continue
 		}
-		if w.argOut.match(f.raw, st.home) || (f.resolved != "" && w.argOut.match(f.resolved, st.home)) {
+		if w.argOut.match(f.raw, b) || (f.resolved != "" && w.argOut.match(f.resolved, b)) {
 			continue
 		}
 		return true, f.raw
@@ -566,14 +567,15 @@ func (st *evalState) matchArgs(w *when, u *shellCommand) (bool, string) {
 }
 
 func (st *evalState) matchRedirects(w *when, u *shellCommand) bool {
+	b := pathBase{home: st.home, cwd: u.cwd}
 	for _, r := range u.redirs {
 		if !r.output {
 			continue
 		}
-		if w.redirIn.match(r.target, st.home) {
+		if w.redirIn.match(r.target, b) {
 			return true
 		}
-		if !strings.Contains(r.target, "$") && w.redirIn.match(cleanJoin(u.cwd, r.target), st.home) {
+		if !strings.Contains(r.target, "$") && w.redirIn.match(cleanJoin(u.cwd, r.target), b) {
 			return true
 		}
 	}
@@ -658,11 +660,12 @@ func (w *when) matchCall(st *evalState, allowMode bool) (bool, string) {
 			return false, ""
 		}
 		forms := st.pathForms()
+		b := pathBase{home: st.home, cwd: st.cwd}
 		qualifies := func(f string) bool {
-			if w.pathIn != nil && !w.pathIn.match(f, st.home) {
+			if w.pathIn != nil && !w.pathIn.match(f, b) {
 				return false
 			}
-			return !w.pathOut.match(f, st.home)
+			return !w.pathOut.match(f, b)
 		}
 		if allowMode {
 			for _, f := range forms {

@@ -319,3 +319,33 @@ func TestConcurrentEval(t *testing.T) {
 		<-done
 	}
 }
+
+func TestCwdRelativePatterns(t *testing.T) {
+	p := mustCompile(t, src("cwd", OriginUser, `version: "1"
+default_action: deny
+policies:
+  - name: project-files
+    match: {tool: [read, edit]}
+    rules:
+      - {action: allow, when: {path_matches: ["./**"]}}
+  - name: project-deletes
+    match: {tool: exec}
+    rules:
+      - {action: allow, when: {command_name: [rm], arg_matches: ["./**"], arg_not_matches: ["/", "~"]}}
+`))
+	for _, tt := range []struct {
+		call ToolCall
+		want Action
+	}{
+		{ToolCall{Tool: ToolRead, Path: "src/main.go", Cwd: "/home/dev/project"}, ActionAllow},
+		{ToolCall{Tool: ToolRead, Path: "/home/dev/project/README.md", Cwd: "/home/dev/project"}, ActionAllow},
+		{ToolCall{Tool: ToolRead, Path: "../other/x", Cwd: "/home/dev/project"}, ActionDeny},
+		{ToolCall{Tool: ToolRead, Path: "/home/dev/projectx/a", Cwd: "/home/dev/project"}, ActionDeny},
+		{ToolCall{Tool: ToolExec, Command: "rm -rf build", Cwd: "/home/dev/project"}, ActionAllow},
+		{ToolCall{Tool: ToolExec, Command: "cd .. && rm -rf other", Cwd: "/home/dev/project"}, ActionDeny},
+	} {
+		if d := p.Eval(&tt.call); d.Decision != tt.want {
+			t.Errorf("%+v: got %+v, want %v", tt.call, d, tt.want)
+		}
+	}
+}

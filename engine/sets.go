@@ -117,28 +117,28 @@ func lastOf(p string) string {
 }
 
 // match reports whether p matches any glob of the set.
-func (s *pathSet) match(p, home string) bool {
+func (s *pathSet) match(p string, b pathBase) bool {
 	if s == nil {
 		return false
 	}
 	last := lastOf(p)
 	for _, pg := range s.byLast[last] {
-		if pg.match(p, home) {
+		if pg.match(p, b) {
 			return true
 		}
 	}
 	for _, e := range s.byPrefix {
-		if strings.HasPrefix(last, e.prefix) && e.pg.match(p, home) {
+		if strings.HasPrefix(last, e.prefix) && e.pg.match(p, b) {
 			return true
 		}
 	}
 	for _, e := range s.bySuffix {
-		if strings.HasSuffix(last, e.prefix) && e.pg.match(p, home) {
+		if strings.HasSuffix(last, e.prefix) && e.pg.match(p, b) {
 			return true
 		}
 	}
 	for _, pg := range s.other {
-		if pg.match(p, home) {
+		if pg.match(p, b) {
 			return true
 		}
 	}

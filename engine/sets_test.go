@@ -5,10 +5,10 @@ import "testing"
 // The index must never change what a set matches.
 func TestPathSetAgreesWithGlobs(t *testing.T) {
 	patterns := []string{"**/.aws", "**/.aws/credentials", "**/.ssh/id_*", "**/*.kdbx", "/etc/sudoers.d/**",
-		"~/.npmrc", "~", "/", "/proc/*/environ", "**@/etc/shadow", "**/.password-store/**.gpg", "[ab]/x", "*.pem"}
+		"~/.npmrc", "~", "/", "/proc/*/environ", "**@/etc/shadow", "**/.password-store/**.gpg", "[ab]/x", "*.pem", "./**", "./src/*.go"}
 	subjects := []string{"/home/dev/.aws", "/home/dev/.aws/credentials", "x/.ssh/id_rsa", "/a/b.kdbx", "/etc/sudoers.d/x",
 		"/home/dev/.npmrc", "/home/dev", "/", "/proc/1/environ", "@/etc/shadow", "/h/.password-store/a/b.gpg", "a/x",
-		"k.pem", "status", "/home/dev/project/status", ".kdbx", "/etc/sudoers.d", "id_rsa"}
+		"k.pem", "/home/dev/project/src/a.go", "/home/dev/projectx/a", "status", "/home/dev/project/status", ".kdbx", "/etc/sudoers.d", "id_rsa"}
 	var list []*pathGlob
 	for _, p := range patterns {
 		pg, err := compilePattern(patPath, p)
@@ -21,11 +21,11 @@ func TestPathSetAgreesWithGlobs(t *testing.T) {
 	for _, s := range subjects {
 		want := false
 		for _, pg := range list {
-			if pg.match(s, "/home/dev") {
+			if pg.match(s, pathBase{home: "/home/dev", cwd: "/home/dev/project"}) {
 				want = true
 			}
 		}
-		if got := set.match(s, "/home/dev"); got != want {
+		if got := set.match(s, pathBase{home: "/home/dev", cwd: "/home/dev/project"}); got != want {
 			t.Errorf("%q: set %v, globs %v", s, got, want)
 		}
 	}
