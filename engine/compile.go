@@ -128,8 +128,8 @@ func Compile(opts Options, sources ...Source) (*Program, error) {
 		if fd.defaultAction != nil {
 			switch {
 			case src.Origin == OriginProject && defaultSet && *fd.defaultAction < p.defaultAction:
-				p.warnings = append(p.warnings, fmt.Sprintf("%s: default_action %s ignored: a project policy may not loosen default_action %s",
-					src.Path, *fd.defaultAction, p.defaultAction))
+				p.warnings = append(p.warnings, fmt.Sprintf("%s:%d:%d: default_action %s ignored: a project policy may not loosen default_action %s",
+					src.Path, fd.defaultLine, fd.defaultCol, *fd.defaultAction, p.defaultAction))
 			default:
 				p.defaultAction, p.defaultFrom, defaultSet = *fd.defaultAction, src.Name, true
 			}
@@ -253,6 +253,10 @@ func matchAnyGlob(list []*glob, s string, emptyMatches bool) bool {
 
 // DefaultAction returns the action for calls no rule matches.
 func (p *Program) DefaultAction() Action { return p.defaultAction }
+
+// DefaultActionSource names the source whose default_action is in force
+// ("" when no source set one and the built-in allow applies).
+func (p *Program) DefaultActionSource() string { return p.defaultFrom }
 
 // Warnings returns what loading noticed but accepted (ignored keys, rules
 // that cannot match, a project policy's attempts to loosen).

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rampart-dev/rampart/internal/suggest"
 )
 
 // PolicyError is a problem in a policy file, located by line and column.
@@ -38,44 +40,5 @@ func (errs PolicyErrors) Error() string {
 // didYouMean returns ` (did you mean "x"?)` for the candidate closest to s,
 // or "" when none is close.
 func didYouMean(s string, candidates []string) string {
-	best, bestDist := "", 1<<30
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), c)
-		if d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	limit := 2
-	if len(s) > 10 {
-		limit = 3
-	}
-	if best == "" || bestDist > limit {
-		for _, c := range candidates {
-			if len(s) >= 4 && (strings.HasPrefix(c, s) || strings.HasPrefix(s, c)) {
-				return fmt.Sprintf(" (did you mean %q?)", c)
-			}
-		}
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.DidYouMean(s, candidates)
 }

@@ -364,6 +364,9 @@ func (w *when) matchCommand(st *evalState, u *shellCommand, allowMode, anyName b
 		return false, ""
 	}
 	if len(w.inputs) > 0 {
+		if u.pipeline != "" && !w.hasPositiveText {
+			matched = u.pipeline // "curl x | sh" says more than "sh"
+		}
 		found := false
 		for _, in := range u.inputs {
 			if matchAnyGlob(w.inputs, commandBaseName(in), false) {

@@ -27,14 +27,19 @@ type LoadOptions struct {
 	Home string
 }
 
-// DefaultRampartHome returns $RAMPART_HOME, else ~/.rampart.
+// DefaultRampartHome returns $RAMPART_HOME, else ~/.rampart, or "" when
+// neither is known (never a relative path: inside a project that would be
+// the project's own .rampart).
 func DefaultRampartHome() string {
 	if h := os.Getenv("RAMPART_HOME"); h != "" {
+		if abs, err := filepath.Abs(h); err == nil {
+			return abs
+		}
 		return h
 	}
 	home, err := os.UserHomeDir()
-	if err != nil {
-		return ".rampart"
+	if err != nil || home == "" || !filepath.IsAbs(home) {
+		return ""
 	}
 	return filepath.Join(home, ".rampart")
 }
@@ -74,13 +79,15 @@ func (o LoadOptions) Sources() ([]Source, error) {
 		if home == "" {
 			home = DefaultRampartHome()
 		}
-		matches, err := filepath.Glob(filepath.Join(home, "policies", "*.yaml"))
-		if err != nil {
-			return nil, err
+		if home != "" {
+			matches, err := filepath.Glob(filepath.Join(home, "policies", "*.yaml"))
+			if err != nil {
+				return nil, err
+			}
+			more, _ := filepath.Glob(filepath.Join(home, "policies", "*.yml"))
+			files = append(matches, more...)
+			sort.Strings(files)
 		}
-		more, _ := filepath.Glob(filepath.Join(home, "policies", "*.yml"))
-		files = append(matches, more...)
-		sort.Strings(files)
 	}
 	for _, f := range files {
 		src, err := fileSource(f, OriginUser)
@@ -95,6 +102,7 @@ func (o LoadOptions) Sources() ([]Source, error) {
 			if err != nil {
 				return nil, err
 			}
+			src.Name = "project" // decisions read project/<policy>, not policy/<policy>
 			out = append(out, src)
 		}
 	}
@@ -155,10 +163,11 @@ func Load(o LoadOptions) (*Program, error) {
 	return Compile(Options{Home: home}, srcs...)
 }
 
-// LintFile validates one policy file on its own and returns the warnings
-// loading it produces. The error, if any, lists every problem found.
-func LintFile(path string) (*Program, []string, error) {
-	src, err := fileSource(path, OriginUser)
+// LintFile validates one policy file on its own, read as coming from origin
+// (a project file also reports what a project may not do), and returns the
+// warnings loading it produces. The error, if any, lists every problem found.
+func LintFile(path string, origin Origin) (*Program, []string, error) {
+	src, err := fileSource(path, origin)
 	if err != nil {
 		return nil, nil, err
 	}

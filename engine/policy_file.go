@@ -14,6 +14,8 @@ type fileDef struct {
 	name          string // as shown in errors and decisions
 	version       string
 	defaultAction *Action
+	defaultLine   int
+	defaultCol    int
 	policies      []*policyDef
 	warnings      []string
 }
@@ -107,9 +109,11 @@ func parsePolicyFile(name string, data []byte) (*fileDef, error) {
 			if s, ok := p.scalar(v, "default_action"); ok {
 				a, err := ParseAction(s)
 				if err != nil {
-					p.errorf(v, "default_action: %v", err)
+					p.errorf(v, "unknown default_action %q%s (want allow, deny, ask, log or watch)", s,
+						didYouMean(s, []string{"allow", "deny", "ask", "log", "watch"}))
 				} else {
 					p.def.defaultAction = &a
+					p.def.defaultLine, p.def.defaultCol = v.Line, v.Column
 				}
 			}
 		case "policies":

@@ -13,7 +13,7 @@ import (
 )
 
 // tools are the tool names the CLI accepts in --tool and in --stdin calls.
-var tools = []string{engine.ToolExec, engine.ToolRead, engine.ToolWrite, engine.ToolEdit, engine.ToolFetch, engine.ToolMCP}
+var tools = engine.Tools
 
 // CheckOptions are the flags and arguments of "rampart check".
 type CheckOptions struct {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/rampart-dev/rampart/engine"
@@ -112,7 +111,7 @@ func decodeCall(line []byte) (*engine.ToolCall, error) {
 		return nil, fmt.Errorf("unexpected text after the JSON object: %q", truncateText(string(rest), 40))
 	}
 	call.Tool = strings.ToLower(call.Tool)
-	if err := validateCall(&call); err != nil {
+	if err := call.Validate(); err != nil {
 		return nil, err
 	}
 	return &call, nil
@@ -144,40 +143,6 @@ func describeJSONError(err error) error {
 		return fmt.Errorf("unknown field %q%s", m[1], hint)
 	}
 	return fmt.Errorf("invalid tool call: %v", err)
-}
-
-// validateCall checks that a call names a known tool and carries what that
-// tool needs.
-func validateCall(c *engine.ToolCall) error {
-	if c.Tool == "" {
-		return fmt.Errorf(`missing "tool" (want %s)`, strings.Join(tools, ", "))
-	}
-	if !slices.Contains(tools, c.Tool) {
-		return fmt.Errorf("unknown tool %q%s; want one of %s", c.Tool, suggest.DidYouMean(c.Tool, tools), strings.Join(tools, ", "))
-	}
-	need := ""
-	switch c.Tool {
-	case engine.ToolExec:
-		if strings.TrimSpace(c.Command) == "" && len(c.Argv) == 0 {
-			need = `"command" or "argv"`
-		}
-	case engine.ToolRead, engine.ToolWrite, engine.ToolEdit:
-		if c.Path == "" {
-			need = `"path"`
-		}
-	case engine.ToolFetch:
-		if c.URL == "" {
-			need = `"url"`
-		}
-	case engine.ToolMCP:
-		if c.Name == "" {
-			need = `"name"`
-		}
-	}
-	if need != "" {
-		return fmt.Errorf("%s call without %s", c.Tool, need)
-	}
-	return nil
 }
 
 // jsonKind names the kind of JSON value text starts with.

@@ -101,7 +101,7 @@ func TestInitTemplateLints(t *testing.T) {
 	if err := os.WriteFile(path, customTemplate, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	prog, warnings, err := engine.LintFile(path)
+	prog, warnings, err := engine.LintFile(path, engine.OriginUser)
 	if err != nil {
 		t.Fatalf("the init template does not load:\n%v", err)
 	}
@@ -116,7 +116,7 @@ func TestInitTemplateLints(t *testing.T) {
 	if err := os.WriteFile(path, []byte(on), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	prog, _, err = engine.LintFile(path)
+	prog, _, err = engine.LintFile(path, engine.OriginUser)
 	if err != nil {
 		t.Fatalf("the init template's examples do not compile when enabled:\n%v", err)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,7 +50,7 @@ when any is not.`,
 func policyLintRun(o *PolicyLintOptions) error {
 	invalid := 0
 	for _, file := range o.Files {
-		prog, warnings, err := engine.LintFile(file)
+		prog, warnings, err := engine.LintFile(file, lintOrigin(file))
 		if err != nil {
 			invalid++
 			for _, line := range strings.Split(err.Error(), "\n") {
@@ -71,4 +72,14 @@ func policyLintRun(o *PolicyLintOptions) error {
 		return exitCode(ExitConfig)
 	}
 	return nil
+}
+
+// lintOrigin reads a project's .rampart/policy.yaml as a project policy, so
+// lint also reports the rules a project may not use; any other file is a
+// user policy.
+func lintOrigin(file string) engine.Origin {
+	if filepath.Base(file) == "policy.yaml" && filepath.Base(filepath.Dir(file)) == ".rampart" {
+		return engine.OriginProject
+	}
+	return engine.OriginUser
 }
