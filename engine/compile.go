@@ -43,10 +43,14 @@ type Program struct {
 	// unanchored holds the rest. Both are sorted by rule id.
 	byName     map[string][]int
 	unanchored []int
-	toolIndex  map[string][]int // policy indexes per tool name
-	home       string
-	warnings   []string
-	sources    []SourceInfo
+	// unanchoredArgs is every arg_matches pattern of the unanchored rules:
+	// a command none of whose arguments matches it skips them all.
+	unanchoredArgs *pathSet
+	isUnanchored   []bool           // by rule id
+	toolIndex      map[string][]int // policy indexes per tool name
+	home           string
+	warnings       []string
+	sources        []SourceInfo
 }
 
 // SourceInfo describes one loaded source, for `rampart policy list` and
@@ -223,6 +227,13 @@ func (p *Program) buildIndex() {
 			}
 		}
 	}
+	p.isUnanchored = make([]bool, len(p.rules))
+	var union []*pathGlob
+	for _, id := range p.unanchored {
+		p.isUnanchored[id] = true
+		union = append(union, p.rules[id].when.args...)
+	}
+	p.unanchoredArgs = newPathSet(union)
 	p.toolIndex = map[string][]int{}
 	for _, tool := range []string{ToolExec, ToolRead, ToolWrite, ToolEdit, ToolFetch, ToolMCP, "agent"} {
 		p.toolIndex[tool] = p.policiesForTool(tool)

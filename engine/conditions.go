@@ -303,31 +303,92 @@ func compileWhen(conds []*condDef) (*when, error) {
 	return w, nil
 }
 
-// computeAnchors returns the command names this rule can only ever match
-// (used to index rules by command name), or nil when it may match any.
+// Anchor keys index rules by what a command must look like for the rule to
+// have any chance: its name ("git"), its name and first argument
+// ("git" argKey "push", from text patterns such as "git push *"), or its
+// name and subcommand ("git" subKey "push", from a subcommand condition).
+const (
+	argKey = "\x00"
+	subKey = "\x01"
+)
+
+// computeAnchors returns the anchor keys of the rule (see argKey), or nil
+// when it may match any command.
 func (w *when) computeAnchors() []string {
+	var names []string
 	if w.hasPositiveNames {
-		var out []string
 		for _, g := range w.names {
 			if !g.exact {
-				return nil
+				names = nil
+				break
 			}
-			out = append(out, g.src)
+			names = append(names, g.src)
 		}
-		return out
 	}
-	if len(w.cmdMatch) > 0 && len(w.cmdContains) == 0 && len(w.cmdRegex) == 0 {
-		var out []string
-		for _, g := range w.cmdMatch {
-			word, _, _ := strings.Cut(g.prefix, " ")
-			if word == "" || len(word) == len(g.prefix) && !g.exact || strings.Contains(word, "=") || strings.Contains(word, "/") {
-				return nil
+	if text := w.textAnchors(); text != nil {
+		ok := true
+		for _, key := range text {
+			first, _, _ := strings.Cut(key, argKey)
+			if names != nil && !contains(names, first) {
+				ok = false
 			}
-			out = append(out, word)
 		}
-		return out
+		if ok && (names != nil || !w.hasPositiveNames) {
+			return text
+		}
 	}
-	return nil
+	if names == nil {
+		return nil
+	}
+	var subs []string
+	for _, g := range w.subcommands {
+		if !g.exact {
+			return names
+		}
+		subs = append(subs, g.src)
+	}
+	if len(subs) == 0 {
+		return names
+	}
+	var out []string
+	for _, n := range names {
+		for _, sub := range subs {
+			out = append(out, n+subKey+sub)
+		}
+	}
+	return out
+}
+
+// textAnchors derives anchor keys from command_matches when every pattern
+// starts with a literal command name (and, where all of them have one, a
+// literal first argument).
+func (w *when) textAnchors() []string {
+	if len(w.cmdMatch) == 0 || len(w.cmdContains) > 0 || len(w.cmdRegex) > 0 {
+		return nil
+	}
+	var firsts, pairs []string
+	allPairs := true
+	for _, g := range w.cmdMatch {
+		lit := g.prefix
+		if g.exact {
+			lit += " " // the whole pattern is literal: every word is complete
+		}
+		word, rest, found := strings.Cut(lit, " ")
+		if !found || word == "" || strings.ContainsAny(word, "=/") {
+			return nil
+		}
+		firsts = append(firsts, word)
+		second, _, complete := strings.Cut(rest, " ")
+		if !complete || second == "" || strings.HasPrefix(second, "-") {
+			allPairs = false
+			continue
+		}
+		pairs = append(pairs, word+argKey+second)
+	}
+	if allPairs {
+		return pairs
+	}
+	return firsts
 }
 
 // cmdFlags reports whether args contain any of the wanted options: long

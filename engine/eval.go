@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -223,8 +224,9 @@ func (st *evalState) evalUnit(u *shellCommand, consider func(verdict)) bool {
 	p := st.p
 	covered := false
 	var named []int
+	var buf [64]int
 	if !u.dynamic {
-		named = p.byName[u.name]
+		named = p.candidateRules(u, buf[:0])
 	}
 	un := p.unanchored
 	i, j := 0, 0
@@ -255,6 +257,9 @@ func (st *evalState) evalUnit(u *shellCommand, consider func(verdict)) bool {
 			skipUntil = r.policy.lastRule
 			continue
 		}
+		if r.when.argIn != nil && p.isUnanchored[id] && !st.mayMatchUnanchoredArgs(u) {
+			continue // no argument matches any unanchored rule's arg_matches
+		}
 		ok, matched := r.when.matchCommand(st, u, r.action == ActionAllow, false)
 		if !ok {
 			continue
@@ -265,6 +270,40 @@ func (st *evalState) evalUnit(u *shellCommand, consider func(verdict)) bool {
 		}
 		consider(verdict{rule: r, matched: matched})
 	}
+}
+
+// candidateRules returns, sorted, the ids of the rules anchored to u's
+// name, name and first argument, or name and subcommand.
+func (p *Program) candidateRules(u *shellCommand, buf []int) []int {
+	out := append(buf, p.byName[u.name]...)
+	if len(u.args) > 0 {
+		out = append(out, p.byName[u.name+argKey+u.args[0]]...)
+		if sub := subcommandOf(u.name, u.args); sub != "" {
+			out = append(out, p.byName[u.name+subKey+sub]...)
+		}
+	}
+	if len(out) > len(p.byName[u.name]) {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out
+}
+
+// mayMatchUnanchoredArgs reports whether some argument of u matches the
+// union of the unanchored rules' arg_matches patterns (computed once per
+// command): for most commands none does, and those rules are skipped.
+func (st *evalState) mayMatchUnanchoredArgs(u *shellCommand) bool {
+	if u.argsSeen == 0 {
+		u.argsSeen = -1
+		b := pathBase{home: st.home, cwd: u.cwd}
+		for _, f := range u.argForms() {
+			if st.p.unanchoredArgs.match(f.raw, b) || (f.resolved != "" && st.p.unanchoredArgs.match(f.resolved, b)) {
+				u.argsSeen = 1
+				break
+			}
+		}
+	}
+	return u.argsSeen > 0
 }
 
 // dynamicCheck looks for a command whose name is only known at run time

@@ -8,9 +8,10 @@ import "strings"
 // subject whose last segment matches that segment alone.
 type pathSet struct {
 	n        int
-	byLast   map[string][]*pathGlob // last segment is literal
-	byPrefix []prefixedPathGlob     // last segment starts with a literal
-	bySuffix []prefixedPathGlob     // last segment ends with a literal ("*.kdbx")
+	byLast   map[string][]*pathGlob        // last segment is literal
+	byPrefix []prefixedPathGlob            // last segment starts with a literal
+	bySuffix []prefixedPathGlob            // last segment ends with a literal ("*.kdbx") that has no "."
+	byExt    map[string][]prefixedPathGlob // the same, keyed by the suffix from its last "." (".kdbx")
 	other    []*pathGlob
 }
 
@@ -29,7 +30,14 @@ func newPathSet(list []*pathGlob) *pathSet {
 		switch {
 		case !ok:
 			if suffix := lastSegmentSuffix(pg); suffix != "" {
-				s.bySuffix = append(s.bySuffix, prefixedPathGlob{suffix, pg})
+				if i := strings.LastIndexByte(suffix, '.'); i >= 0 {
+					if s.byExt == nil {
+						s.byExt = map[string][]prefixedPathGlob{}
+					}
+					s.byExt[suffix[i:]] = append(s.byExt[suffix[i:]], prefixedPathGlob{suffix, pg})
+				} else {
+					s.bySuffix = append(s.bySuffix, prefixedPathGlob{suffix, pg})
+				}
 				continue
 			}
 			s.other = append(s.other, pg)
@@ -130,6 +138,15 @@ func (s *pathSet) match(p string, b pathBase) bool {
 	for _, e := range s.byPrefix {
 		if strings.HasPrefix(last, e.prefix) && e.pg.match(p, b) {
 			return true
+		}
+	}
+	if s.byExt != nil {
+		if i := strings.LastIndexByte(last, '.'); i >= 0 {
+			for _, e := range s.byExt[last[i:]] {
+				if strings.HasSuffix(last, e.prefix) && e.pg.match(p, b) {
+					return true
+				}
+			}
 		}
 	}
 	for _, e := range s.bySuffix {
