@@ -12,7 +12,31 @@ type pathSet struct {
 	byPrefix []prefixedPathGlob            // last segment starts with a literal
 	bySuffix []prefixedPathGlob            // last segment ends with a literal ("*.kdbx") that has no "."
 	byExt    map[string][]prefixedPathGlob // the same, keyed by the suffix from its last "." (".kdbx")
+	byRoot   map[string][]*pathGlob        // absolute patterns, by their first directory ("/etc/sudoers.d/**": "etc")
+	byHome   map[string][]*pathGlob        // "~/" patterns, by their first directory under home ("~/.rampart/**": ".rampart")
 	other    []*pathGlob
+}
+
+// firstDir returns the first directory of an absolute literal prefix such
+// as "/etc/sudoers.d/" ("etc"), or "" when the prefix does not spell it out.
+func firstDir(prefix string) string {
+	if !strings.HasPrefix(prefix, "/") {
+		return ""
+	}
+	dir, _, complete := strings.Cut(prefix[1:], "/")
+	if !complete || dir == "" {
+		return ""
+	}
+	return dir
+}
+
+// subjectFirstDir is firstDir for a subject: its first path component.
+func subjectFirstDir(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		return ""
+	}
+	dir, _, _ := strings.Cut(p[1:], "/")
+	return dir
 }
 
 type prefixedPathGlob struct {
@@ -26,6 +50,19 @@ func newPathSet(list []*pathGlob) *pathSet {
 	}
 	s := &pathSet{n: len(list)}
 	for _, pg := range list {
+		if pg.g != nil && !pg.cwdRel {
+			if dir := firstDir(pg.g.prefix); dir != "" {
+				m := &s.byRoot
+				if pg.homeRel {
+					m = &s.byHome
+				}
+				if *m == nil {
+					*m = map[string][]*pathGlob{}
+				}
+				(*m)[dir] = append((*m)[dir], pg)
+				continue
+			}
+		}
 		last, literal, ok := lastSegment(pg)
 		switch {
 		case !ok:
@@ -128,6 +165,20 @@ func lastOf(p string) string {
 func (s *pathSet) match(p string, b pathBase) bool {
 	if s == nil {
 		return false
+	}
+	if s.byRoot != nil {
+		for _, pg := range s.byRoot[subjectFirstDir(p)] {
+			if pg.match(p, b) {
+				return true
+			}
+		}
+	}
+	if s.byHome != nil && b.home != "" && strings.HasPrefix(p, b.home) {
+		for _, pg := range s.byHome[subjectFirstDir(p[len(b.home):])] {
+			if pg.match(p, b) {
+				return true
+			}
+		}
 	}
 	last := lastOf(p)
 	for _, pg := range s.byLast[last] {
