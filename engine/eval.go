@@ -321,15 +321,19 @@ func (st *evalState) dynamicCheck() (verdict, bool) {
 		if !u.dynamic {
 			continue
 		}
-		for _, r := range st.p.rules {
-			if r.action < ActionAsk || !st.scope[r.policy.index] || !r.when.hasCommandConds {
-				continue
-			}
-			if ok, _ := r.when.matchCommand(st, u, false, true); ok {
-				ask := *r
-				ask.action = ActionAsk
-				return verdict{rule: &ask, matched: u.text,
-					note: fmt.Sprintf("the command name %q is only known when the shell runs it, and it could be a command that rule %q %s", truncate(u.name, 60), r.name, actionVerb(r.action))}, true
+		// Deny rules first: "it could be rm -rf /" says more than "it could be sudo".
+		for _, want := range [...]Action{ActionDeny, ActionAsk} {
+			for _, r := range st.p.rules {
+				if r.action != want || !st.scope[r.policy.index] || !r.when.hasCommandConds {
+					continue
+				}
+				if ok, _ := r.when.matchCommand(st, u, false, true); ok {
+					ask := *r
+					ask.action = ActionAsk
+					ask.message = "A human must approve it. Write the command name out literally (not through a variable or $(...)) so Rampart can check it."
+					return verdict{rule: &ask, matched: u.text,
+						note: fmt.Sprintf("the command name %q is only known when the shell runs it, and it could be a command that rule %q %s", truncate(u.name, 60), r.name, actionVerb(r.action))}, true
+				}
 			}
 		}
 	}
