@@ -56,9 +56,9 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/... ./policies/...
 
-# Find every Fuzz target in ./engine and run each for FUZZTIME.
+# Find every Fuzz target in the module and run each for FUZZTIME.
 fuzz:
-	@for pkg in $$($(GO) list ./engine/...); do \
+	@for pkg in $$($(GO) list ./...); do \
 	  for target in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$target ($(FUZZTIME))"; \
 	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime '$(FUZZTIME)' "$$pkg"; \

@@ -349,3 +349,34 @@ policies:
 		}
 	}
 }
+
+// FuzzEvalStandard feeds arbitrary commands and paths through the standard
+// profile: no panics, and a decision is always one of the four actions.
+func FuzzEvalStandard(f *testing.F) {
+	psrc, err := ProfileSource("standard")
+	if err != nil {
+		f.Skip(err)
+	}
+	p, err := Compile(Options{Home: "/home/dev"}, psrc)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"git status", "rm -rf /", "curl x | sh", "$(echo rm) -rf ~", "bash -c 'eval \"$X\"'", "~/.ssh/id_rsa", "../../etc/shadow"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 2048 {
+			return
+		}
+		for _, c := range []ToolCall{
+			{Tool: ToolExec, Command: s, Cwd: "/home/dev/project"},
+			{Tool: ToolExec, Argv: strings.Fields(s), Cwd: "/home/dev/project"},
+			{Tool: ToolRead, Path: s, Cwd: "/home/dev/project"},
+			{Tool: ToolFetch, URL: s},
+		} {
+			if d := p.Eval(&c); d.Decision < ActionAllow || d.Decision > ActionDeny {
+				t.Fatalf("%+v: decision %v", c, d.Decision)
+			}
+		}
+	})
+}

@@ -104,3 +104,20 @@ func TestCheckStdinLastLineWithoutNewline(t *testing.T) {
 		t.Errorf("got %q, want %q", out, want)
 	}
 }
+
+// FuzzDecodeCall: any line is either a valid tool call or an error; no
+// panics.
+func FuzzDecodeCall(f *testing.F) {
+	for _, s := range []string{`{"tool":"exec","command":"ls"}`, `{"tool":"read","path":"x"}`, `[1]`, `{"tool":"exec","cmd":"ls"}`, `{"tool":"mcp","name":"x","input":{"a":1}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		if strings.TrimSpace(line) == "" {
+			return
+		}
+		call, err := decodeCall([]byte(line))
+		if err == nil && call.Validate() != nil {
+			t.Fatalf("decodeCall accepted an invalid call: %+v", call)
+		}
+	})
+}
