@@ -145,14 +145,7 @@ func writeExplained(w io.Writer, asJSON bool, d engine.Decision, r *explainRepor
 	}
 
 	fmt.Fprintf(&b, "\nsources, in load order (profile %q from %s):\n", r.Profile, r.ProfileFrom)
-	if len(r.Sources) == 0 {
-		b.WriteString("  (none)\n")
-	}
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	for _, s := range r.Sources {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s, %s\n", s.Origin, s.Name, s.Path, plural(s.Policies, "policy", "policies"), plural(s.Rules, "rule", "rules"))
-	}
-	tw.Flush()
+	writeSources(&b, r.Sources)
 	fmt.Fprintf(&b, "default action: %s\n", r.DefaultAction)
 	if len(r.Warnings) == 0 {
 		b.WriteString("warnings: none\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/rampart-dev/rampart/engine"
 )
@@ -62,4 +63,16 @@ func writeDecision(w io.Writer, d engine.Decision) error {
 // indentLines puts indent before every line of s but the first.
 func indentLines(s, indent string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+indent)
+}
+
+// writeSources prints the loaded policy sources as an aligned table.
+func writeSources(b *strings.Builder, sources []engine.SourceInfo) {
+	if len(sources) == 0 {
+		b.WriteString("  (none)\n")
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, s := range sources {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s, %s\n", s.Origin, s.Name, s.Path, plural(s.Policies, "policy", "policies"), plural(s.Rules, "rule", "rules"))
+	}
+	tw.Flush()
 }

@@ -113,21 +113,14 @@ func writeListing(proc *Process, l *policyListing) error {
 	}
 
 	b.WriteString("\nsources, in load order:\n")
-	if len(l.Sources) == 0 {
-		b.WriteString("  (none)\n")
-	}
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	for _, s := range l.Sources {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s, %s\n", s.Origin, s.Name, s.Path, plural(s.Policies, "policy", "policies"), plural(s.Rules, "rule", "rules"))
-	}
-	tw.Flush()
+	writeSources(&b, l.Sources)
 	fmt.Fprintf(&b, "\ndefault action: %s\n", l.DefaultAction)
 
 	b.WriteString("\nactive policies, in evaluation order:\n")
 	if len(l.Policies) == 0 {
 		b.WriteString("  (none)\n")
 	} else {
-		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PRIORITY\tPOLICY\tSOURCE\tTOOLS\tRULES")
 		for _, p := range l.Policies {
 			tools := "all"
