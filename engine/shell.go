@@ -131,6 +131,9 @@ func (a *analyzer) script(src string, c shellCtx) {
 		a.exec(argv, make([]bool, len(argv)), callExtras{}, c)
 		return
 	}
+	if a.out.commands == nil {
+		a.out.commands = make([]shellCommand, 0, 8) // a parsed script seldom has more
+	}
 	f, err := parseShell(src)
 	if err != nil {
 		a.detect(detectParseError)
@@ -591,6 +594,9 @@ func (a *analyzer) substs(node syntax.Node, c shellCtx) []string {
 	if node == nil {
 		return nil
 	}
+	if w, ok := node.(*syntax.Word); ok && plainWord(w) {
+		return nil
+	}
 	var names []string
 	syntax.Walk(node, func(n syntax.Node) bool {
 		var list []*syntax.Stmt
@@ -616,6 +622,25 @@ func (a *analyzer) substs(node syntax.Node, c shellCtx) []string {
 		return false
 	})
 	return names
+}
+
+// plainWord reports whether w is made of literals and quotes only, so it
+// holds no substitution to analyse.
+func plainWord(w *syntax.Word) bool {
+	for _, part := range w.Parts {
+		switch p := part.(type) {
+		case *syntax.Lit, *syntax.SglQuoted:
+		case *syntax.DblQuoted:
+			for _, inner := range p.Parts {
+				if _, ok := inner.(*syntax.Lit); !ok {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // exec records the simple command argv and, when it runs another command
