@@ -207,11 +207,10 @@ type when struct {
 	argIn, argOut, redirIn *pathSet
 	pathIn, pathOut        *pathSet
 
-	anchors           []string // literal command names this rule can only match (nil: any)
-	hasCommandConds   bool
-	hasPositiveText   bool
-	hasPositiveNames  bool
-	needsResolvedArgs bool
+	anchors          []string // literal command names this rule can only match (nil: any)
+	hasCommandConds  bool
+	hasPositiveText  bool
+	hasPositiveNames bool
 }
 
 func compileWhen(conds []*condDef) (*when, error) {
@@ -391,7 +390,7 @@ func (w *when) textAnchors() []string {
 	return firsts
 }
 
-// cmdFlags reports whether args contain any of the wanted options: long
+// cmdHasFlag reports whether args contain any of the wanted options: long
 // options by name, short options also inside clusters such as -rf.
 func cmdHasFlag(args []string, wanted []string) bool {
 	for _, a := range args {
@@ -457,7 +456,7 @@ func subcommandOf(name string, args []string) string {
 	return ""
 }
 
-// urlArgs returns the arguments of a command that are URLs.
+// urlHost returns the lower-case host of a URL.
 func urlHost(raw string) (string, bool) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
@@ -466,7 +465,7 @@ func urlHost(raw string) (string, bool) {
 	return strings.ToLower(u.Hostname()), true
 }
 
-// argPaths returns the forms an argument is matched in: as written and,
+// argForms returns the forms an argument is matched in: as written and,
 // when it names a file, the cleaned absolute path (a trailing "/*" is
 // dropped: "rm -rf ~/*" touches everything in the home directory).
 func argForms(arg, cwd string) (string, string) {

@@ -213,8 +213,6 @@ func (s *pathSet) match(p string, b pathBase) bool {
 	return false
 }
 
-func (s *pathSet) empty() bool { return s == nil || s.n == 0 }
-
 // nameSet is a list of name globs with the literal names in a map.
 type nameSet struct {
 	n     int

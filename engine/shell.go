@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"path"
 	"strings"
 	"sync"
@@ -753,9 +752,6 @@ func isAssignment(w string) bool {
 	}
 	return true
 }
-
-// errNoInner is returned by wrapper parsing when the wrapper runs nothing.
-var errNoInner = errors.New("no inner command")
 
 // cleanJoin joins a path relative to dir and cleans it.
 func cleanJoin(dir, p string) string {

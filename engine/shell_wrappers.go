@@ -125,8 +125,7 @@ func (a *analyzer) runsInner(idx int, argv []string, dyn []bool, c shellCtx) boo
 			i++
 			continue
 		}
-		stop := false
-		for j := 1; j < len(w); j++ {
+		for j := 1; j < len(w); j++ { // a cluster such as -un5: the value ends it
 			o := w[j]
 			if strings.IndexByte(spec.stopOpts, o) >= 0 {
 				return false
@@ -151,10 +150,8 @@ func (a *analyzer) runsInner(idx int, argv []string, dyn []bool, c shellCtx) boo
 				cmd := &a.out.commands[idx]
 				cmd.assigns = append(cmd.assigns, val)
 			}
-			stop = true
 			break
 		}
-		_ = stop
 		i++
 	}
 	if script != nil {
