@@ -77,6 +77,7 @@ type shellCtx struct {
 	src       string   // source text positions refer to
 	pipeIn    []string // commands earlier in the pipeline
 	stdinText *string  // statically known text on stdin (here-doc, echo | ...)
+	feeds     []string // commands whose output reaches a >(...) in the current command
 }
 
 var parserPool = sync.Pool{New: func() any { return syntax.NewParser(syntax.Variant(syntax.LangBash)) }}

@@ -21,6 +21,14 @@ type callExtras struct {
 func (a *analyzer) call(ce *syntax.CallExpr, redirs []*syntax.Redirect, c shellCtx) {
 	var ex callExtras
 	var assignParts []string
+	// What this command writes into a >(...) comes from it and from
+	// whatever feeds it: curl x | tee >(sh) runs sh on curl's output.
+	c.feeds = c.pipeIn
+	if len(ce.Args) > 0 {
+		if name, ok := a.wordValue(ce.Args[0], c.src); ok {
+			c.feeds = append(append([]string(nil), c.pipeIn...), commandBaseName(name))
+		}
+	}
 	for _, as := range ce.Assigns {
 		if as.Name == nil {
 			continue
@@ -195,6 +203,9 @@ func (a *analyzer) substs(node syntax.Node, c shellCtx) []string {
 			return false
 		}
 		inner := shellCtx{depth: c.depth + 1, src: c.src}
+		if ps, ok := n.(*syntax.ProcSubst); ok && ps.Op == syntax.CmdOut {
+			inner.pipeIn = c.feeds
+		}
 		start := len(a.out.commands)
 		a.stmts(list, inner)
 		for i := start; i < len(a.out.commands); i++ {

@@ -48,6 +48,7 @@ func TestAnalyzeShellFindsEveryCommand(t *testing.T) {
 		{"quoting", `$'\x72\x6d' -rf /`, []string{"rm -rf /"}},
 		{"braces", "{rm,-rf,/}", []string{"rm -rf /"}},
 		{"home", "rm -rf ~ $HOME ${HOME}/x", []string{"rm -rf /home/dev /home/dev /home/dev/x"}},
+		{"home", "rm -rf ~root ~alice/x ~+ '~'", []string{"rm -rf /root /home/alice/x ~+ ~"}},
 		{"variables", "X=rm; $X -rf /", []string{"X=rm", "rm -rf /"}},
 		{"dynamic", "$(echo rm) -rf /", []string{"echo rm", "$(echo rm) -rf /"}},
 		{"here-doc into shell", "bash <<EOF\nrm -rf /\nEOF", []string{"bash", "rm -rf /"}},
@@ -81,6 +82,18 @@ func TestAnalyzeShellDetails(t *testing.T) {
 	}
 	if got := a.commands[2].pipeline; got != "curl -s x | tee f | bash" {
 		t.Errorf("pipeline = %q", got)
+	}
+	for _, src := range []string{"curl -s x > >(sh)", "curl -s x | tee >(bash) >/dev/null"} {
+		a = analyzeShell(src, "/h", "/p")
+		var shell shellCommand
+		for _, c := range a.commands {
+			if c.name == "sh" || c.name == "bash" {
+				shell = c
+			}
+		}
+		if !contains(shell.inputs, "curl") {
+			t.Errorf("%s: the shell in >(...) should have curl as input: %+v", src, a.commands)
+		}
 	}
 	a = analyzeShell(`sh -c "$(wget -O- x)"`, "/h", "/p")
 	last := a.commands[len(a.commands)-1]

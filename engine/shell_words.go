@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"path"
 	"strconv"
 	"strings"
 
@@ -23,9 +24,8 @@ func (a *analyzer) wordValue(w *syntax.Word, src string) (string, bool) {
 		switch p := part.(type) {
 		case *syntax.Lit:
 			v := p.Value
-			if i == 0 && (v == "~" || strings.HasPrefix(v, "~/")) && a.home != "" {
-				b.WriteString(a.home)
-				v = v[1:]
+			if i == 0 && strings.HasPrefix(v, "~") && a.home != "" {
+				v = a.expandTilde(v, &b)
 			}
 			b.WriteString(unescapeUnquoted(v))
 		case *syntax.SglQuoted:
@@ -69,6 +69,38 @@ func singleLit(w *syntax.Word) (string, bool) {
 		return "", false
 	}
 	return l.Value, true
+}
+
+// expandTilde writes the directory a leading "~" or "~user" names and
+// returns the rest of v. "~root" is /root; another user's home is taken to
+// be a sibling of the call's home (/home/dev gives /home/alice).
+func (a *analyzer) expandTilde(v string, b *strings.Builder) string {
+	end := strings.IndexByte(v, '/')
+	if end < 0 {
+		end = len(v)
+	}
+	user := v[1:end]
+	switch {
+	case user == "":
+		b.WriteString(a.home)
+	case user == "root":
+		b.WriteString("/root")
+	case isUserName(user):
+		b.WriteString(path.Join(path.Dir(a.home), user))
+	default:
+		return v // "~+", "~-" and the like: left as written
+	}
+	return v[end:]
+}
+
+func isUserName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '-' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			return false
+		}
+	}
+	return true
 }
 
 // paramValue writes the value of a plain $NAME or ${NAME} when it is known
