@@ -247,7 +247,10 @@ func (u *shellCommand) argForms() []argForm {
 			forms = append(forms, argForm{raw, resolved})
 		}
 	}
-	for _, a := range u.args {
+	for i, a := range u.args {
+		if u.scriptArg == -1 || u.scriptArg == i+1 {
+			continue
+		}
 		add(a)
 	}
 	for _, r := range u.redirs {

@@ -39,8 +39,12 @@ type shellCommand struct {
 	inputs   []string  // names of commands whose output feeds this one (stdin or substituted arguments)
 	wrapper  bool      // runs another command given in its arguments (sudo, env, bash -c, find -exec, ...)
 	forms    []argForm // arguments and input files as matched by path conditions (filled on first use)
-	argsSeen int8      // 0: not checked; 1: some argument may match an unanchored rule's arg_matches; -1: none can
-	depth    int
+	// scriptArg is the argv index of an argument that is a shell script,
+	// not a file (bash -c SCRIPT); -1 when all arguments are (eval). Path
+	// conditions skip it: the commands it runs are judged on their own.
+	scriptArg int
+	argsSeen  int8 // 0: not checked; 1: some argument may match an unanchored rule's arg_matches; -1: none can
+	depth     int
 }
 
 type shellRedirect struct {

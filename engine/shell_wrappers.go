@@ -67,8 +67,9 @@ func (a *analyzer) runsInner(idx int, argv []string, dyn []bool, c shellCtx) boo
 	inner := shellCtx{depth: c.depth + 1, src: c.src, pipeIn: c.pipeIn, stdinText: c.stdinText}
 	switch {
 	case shellNames[name]:
-		return a.shellInvocation(argv, dyn, c)
+		return a.shellInvocation(idx, argv, dyn, c)
 	case name == "eval":
+		a.out.commands[idx].scriptArg = -1
 		a.scriptFromWords(argv[1:], dyn[1:], inner)
 		return true
 	case name == "find":
@@ -228,7 +229,7 @@ func (a *analyzer) scriptFromWords(words []string, dyn []bool, c shellCtx) {
 
 // shellInvocation handles sh/bash/zsh...: "-c SCRIPT", a script on stdin
 // (here-doc, here-string, echo ... |), or a script file.
-func (a *analyzer) shellInvocation(argv []string, dyn []bool, c shellCtx) bool {
+func (a *analyzer) shellInvocation(idx int, argv []string, dyn []bool, c shellCtx) bool {
 	inner := shellCtx{depth: c.depth + 1}
 	hasC, readsStdin := false, false
 	i := 1
@@ -264,6 +265,7 @@ func (a *analyzer) shellInvocation(argv []string, dyn []bool, c shellCtx) bool {
 	}
 	if hasC {
 		if i < len(argv) {
+			a.out.commands[idx].scriptArg = i
 			a.scriptFromWords(argv[i:i+1], dyn[i:i+1], inner)
 		}
 		return true
