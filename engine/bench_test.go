@@ -18,15 +18,16 @@ var benchCalls = []struct {
 	{"argv_git_status", ToolCall{Tool: ToolExec, Argv: []string{"/usr/bin/git", "status"}}},
 }
 
-func loadStandard(b *testing.B) *Program {
-	b.Helper()
+// loadStandard compiles the embedded standard profile with home /home/dev.
+func loadStandard(tb testing.TB) *Program {
+	tb.Helper()
 	src, err := ProfileSource("standard")
 	if err != nil {
-		b.Skip(err)
+		tb.Skip(err)
 	}
 	p, err := Compile(Options{Home: "/home/dev"}, src)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return p
 }

@@ -67,7 +67,6 @@ type policy struct {
 	name, source, description string
 	origin                    Origin
 	priority                  int
-	order                     int
 	index                     int // position in Program.policies
 	tools, agents, sessions   []*glob
 	firstRule, lastRule       int // rule ids [firstRule, lastRule)
@@ -155,17 +154,13 @@ func Compile(opts Options, sources ...Source) (*Program, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	order := 0
 	for _, n := range all {
 		if !n.active || !n.def.enabled {
 			continue
 		}
 		pol := &policy{name: n.def.name, source: n.src.Name, description: n.def.description,
-			origin: n.src.Origin, priority: n.def.priority, order: order, def: n.def, path: n.src.Path}
-		order++
-		pol.tools = mustGlobs(n.def.tools)
-		pol.agents = mustGlobs(n.def.agents)
-		pol.sessions = mustGlobs(n.def.sessions)
+			origin: n.src.Origin, priority: n.def.priority, def: n.def, path: n.src.Path}
+		pol.tools, pol.agents, pol.sessions = n.def.tools, n.def.agents, n.def.sessions
 		p.policies = append(p.policies, pol)
 	}
 	sort.SliceStable(p.policies, func(i, j int) bool { return p.policies[i].priority < p.policies[j].priority })
@@ -180,11 +175,7 @@ func Compile(opts Options, sources ...Source) (*Program, error) {
 					pol.path, rd.line, rd.col))
 				continue
 			}
-			w, err := compileWhen(rd.conds)
-			if err != nil {
-				errs = append(errs, &PolicyError{File: pol.path, Line: rd.line, Col: rd.col, Msg: err.Error()})
-				continue
-			}
+			w := compileWhen(rd.conds)
 			r := &rule{id: len(p.rules), policy: pol, name: rd.name, action: rd.action, message: rd.message,
 				when: w, file: pol.path, line: rd.line}
 			if r.name == "" {
@@ -199,17 +190,6 @@ func Compile(opts Options, sources ...Source) (*Program, error) {
 	}
 	p.buildIndex()
 	return p, nil
-}
-
-func mustGlobs(list []string) []*glob {
-	var out []*glob
-	for _, s := range list {
-		g, err := compileGlob(s, globOptions{})
-		if err == nil { // validated while parsing
-			out = append(out, g)
-		}
-	}
-	return out
 }
 
 func (p *Program) buildIndex() {
@@ -250,16 +230,13 @@ func (p *Program) policiesForTool(tool string) []int {
 	return out
 }
 
+// matchAnyGlob is anyGlob where an empty list means emptyMatches (a policy
+// without match.tool applies to every tool).
 func matchAnyGlob(list []*glob, s string, emptyMatches bool) bool {
 	if len(list) == 0 {
 		return emptyMatches
 	}
-	for _, g := range list {
-		if g.match(s) {
-			return true
-		}
-	}
-	return false
+	return anyGlob(list, s)
 }
 
 // DefaultAction returns the action for calls no rule matches.

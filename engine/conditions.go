@@ -5,7 +5,10 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/rampart-dev/rampart/internal/suggest"
 )
 
 type condKind int
@@ -72,11 +75,6 @@ var conditionSpecs = map[string]conditionSpec{
 
 var knownDetections = []string{detectForkBomb, detectParseError, detectTooComplex}
 
-func (s conditionSpec) check(v string) error {
-	_, err := compilePattern(s.pattern, v)
-	return err
-}
-
 // compiled forms of the pattern kinds
 type pathGlob struct {
 	g        *glob
@@ -141,8 +139,8 @@ func compilePattern(kind patternKind, v string) (any, error) {
 		}
 		return f, nil
 	case patDetect:
-		if !contains(knownDetections, v) {
-			return nil, fmt.Errorf("unknown detection %q%s", v, didYouMean(v, knownDetections))
+		if !slices.Contains(knownDetections, v) {
+			return nil, fmt.Errorf("unknown detection %q%s", v, suggest.DidYouMean(v, knownDetections))
 		}
 		return v, nil
 	}
@@ -213,11 +211,13 @@ type when struct {
 	hasPositiveNames bool
 }
 
-func compileWhen(conds []*condDef) (*when, error) {
+// compileWhen builds a rule's condition set from conditions that parsing
+// has validated and compiled.
+func compileWhen(conds []*condDef) *when {
 	w := &when{}
 	if len(conds) == 0 {
 		w.always = true
-		return w, nil
+		return w
 	}
 	for _, c := range conds {
 		if c.key == "default" {
@@ -229,19 +229,10 @@ func compileWhen(conds []*condDef) (*when, error) {
 			continue
 		}
 		if c.key == "tool_param_matches" {
-			w.params = map[string]*glob{}
-			for k, v := range c.params {
-				g, _ := compileGlob(strings.ToLower(v), globOptions{})
-				w.params[k] = g
-			}
+			w.params = c.params
 			continue
 		}
-		spec := conditionSpecs[c.key]
-		for _, v := range c.values {
-			cp, err := compilePattern(spec.pattern, v)
-			if err != nil {
-				return nil, err
-			}
+		for _, cp := range c.patterns {
 			switch c.key {
 			case "command_matches":
 				w.cmdMatch = append(w.cmdMatch, cp.(*glob))
@@ -299,7 +290,7 @@ func compileWhen(conds []*condDef) (*when, error) {
 	w.nameIn, w.nameOut = newNameSet(w.names), newNameSet(w.namesNot)
 	w.argIn, w.argOut, w.redirIn = newPathSet(w.args), newPathSet(w.argsNot), newPathSet(w.redirects)
 	w.pathIn, w.pathOut = newPathSet(w.paths), newPathSet(w.pathsNot)
-	return w, nil
+	return w
 }
 
 // Anchor keys index rules by what a command must look like for the rule to
@@ -328,7 +319,7 @@ func (w *when) computeAnchors() []string {
 		ok := true
 		for _, key := range text {
 			first, _, _ := strings.Cut(key, argKey)
-			if names != nil && !contains(names, first) {
+			if names != nil && !slices.Contains(names, first) {
 				ok = false
 			}
 		}
@@ -446,7 +437,7 @@ func subcommandOf(name string, args []string) string {
 			return ""
 		}
 		if strings.HasPrefix(a, "-") {
-			if !strings.Contains(a, "=") && contains(valueOpts, a) {
+			if !strings.Contains(a, "=") && slices.Contains(valueOpts, a) {
 				i++
 			}
 			continue
@@ -465,10 +456,10 @@ func urlHost(raw string) (string, bool) {
 	return strings.ToLower(u.Hostname()), true
 }
 
-// argForms returns the forms an argument is matched in: as written and,
+// resolveArg returns the forms an argument is matched in: as written and,
 // when it names a file, the cleaned absolute path (a trailing "/*" is
 // dropped: "rm -rf ~/*" touches everything in the home directory).
-func argForms(arg, cwd string) (string, string) {
+func resolveArg(arg, cwd string) (string, string) {
 	v := arg
 	if strings.HasPrefix(v, "-") {
 		if i := strings.IndexByte(v, '='); i > 0 {

@@ -3,8 +3,6 @@ package engine
 import (
 	"fmt"
 	"strings"
-
-	"github.com/rampart-dev/rampart/internal/suggest"
 )
 
 // PolicyError is a problem in a policy file, located by line and column.
@@ -35,10 +33,4 @@ func (errs PolicyErrors) Error() string {
 		msgs[i] = e.Error()
 	}
 	return strings.Join(msgs, "\n")
-}
-
-// didYouMean returns ` (did you mean "x"?)` for the candidate closest to s,
-// or "" when none is close.
-func didYouMean(s string, candidates []string) string {
-	return suggest.DidYouMean(s, candidates)
 }

@@ -353,14 +353,7 @@ policies:
 // FuzzEvalStandard feeds arbitrary commands and paths through the standard
 // profile: no panics, and a decision is always one of the four actions.
 func FuzzEvalStandard(f *testing.F) {
-	psrc, err := ProfileSource("standard")
-	if err != nil {
-		f.Skip(err)
-	}
-	p, err := Compile(Options{Home: "/home/dev"}, psrc)
-	if err != nil {
-		f.Fatal(err)
-	}
+	p := loadStandard(f)
 	for _, s := range []string{"git status", "rm -rf /", "curl x | sh", "$(echo rm) -rf ~", "bash -c 'eval \"$X\"'", "~/.ssh/id_rsa", "../../etc/shadow"} {
 		f.Add(s)
 	}

@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -125,7 +126,7 @@ func hasOutputRedirect(u *shellCommand) bool {
 
 func (st *evalState) hasDetect(want []string) bool {
 	for _, d := range st.detects {
-		if contains(want, d) {
+		if slices.Contains(want, d) {
 			return true
 		}
 	}
@@ -243,7 +244,7 @@ func (u *shellCommand) argForms() []argForm {
 	}
 	forms := make([]argForm, 0, len(u.args)+len(u.redirs))
 	add := func(a string) {
-		if raw, resolved := argForms(a, u.cwd); raw != "" {
+		if raw, resolved := resolveArg(a, u.cwd); raw != "" {
 			forms = append(forms, argForm{raw, resolved})
 		}
 	}

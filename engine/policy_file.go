@@ -2,10 +2,12 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/rampart-dev/rampart/internal/suggest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -25,9 +27,9 @@ type policyDef struct {
 	description string
 	priority    int
 	enabled     bool
-	tools       []string
-	agents      []string
-	sessions    []string
+	tools       []*glob // compiled while validating; nil means any
+	agents      []*glob
+	sessions    []*glob
 	rules       []*ruleDef
 	line, col   int
 }
@@ -42,11 +44,10 @@ type ruleDef struct {
 
 type condDef struct {
 	key       string
-	values    []string
-	params    map[string]string // tool_param_matches
-	flag      bool              // default
+	patterns  []any            // the compiled patterns, in order (see compilePattern)
+	params    map[string]*glob // tool_param_matches, lower-cased
+	flag      bool             // default
 	line, col int
-	valuePos  []position // per value, for errors in one pattern
 }
 
 type position struct{ line, col int }
@@ -110,7 +111,7 @@ func parsePolicyFile(name string, data []byte) (*fileDef, error) {
 				a, err := ParseAction(s)
 				if err != nil {
 					p.errorf(v, "unknown default_action %q%s (want allow, deny, ask, log or watch)", s,
-						didYouMean(s, []string{"allow", "deny", "ask", "log", "watch"}))
+						suggest.DidYouMean(s, []string{"allow", "deny", "ask", "log", "watch"}))
 				} else {
 					p.def.defaultAction = &a
 					p.def.defaultLine, p.def.defaultCol = v.Line, v.Column
@@ -190,8 +191,8 @@ func (p *fileParser) mapping(n *yaml.Node, known []string, what string, fn func(
 			v = v.Alias
 		}
 		key := k.Value
-		if !contains(known, key) {
-			p.errorf(k, "unknown %s %q%s", what, key, didYouMean(key, known))
+		if !slices.Contains(known, key) {
+			p.errorf(k, "unknown %s %q%s", what, key, suggest.DidYouMean(key, known))
 			continue
 		}
 		if seen[key] {
@@ -280,18 +281,22 @@ func (p *fileParser) policy(n *yaml.Node) *policyDef {
 				if !ok {
 					return
 				}
+				var globs []*glob
 				for i, s := range list {
-					if _, err := compileGlob(s, globOptions{}); err != nil {
+					g, err := compileGlob(s, globOptions{})
+					if err != nil {
 						p.errorf(&yaml.Node{Line: pos[i].line, Column: pos[i].col}, "match.%s: bad glob %q: %v", key, s, err)
+						continue
 					}
+					globs = append(globs, g)
 				}
 				switch key {
 				case "tool":
-					pol.tools = list
+					pol.tools = globs
 				case "agent":
-					pol.agents = list
+					pol.agents = globs
 				case "session":
-					pol.sessions = list
+					pol.sessions = globs
 				}
 			})
 		case "rules":
@@ -332,7 +337,7 @@ func (p *fileParser) rule(n *yaml.Node) *ruleDef {
 				a, err := ParseAction(s)
 				if err != nil {
 					p.errorf(v, "unknown action %q%s (want allow, deny, ask, log or watch)", s,
-						didYouMean(s, []string{"allow", "deny", "ask", "log", "watch", "require_approval"}))
+						suggest.DidYouMean(s, []string{"allow", "deny", "ask", "log", "watch", "require_approval"}))
 					return
 				}
 				r.action, hasAction = a, true
@@ -389,29 +394,32 @@ func (p *fileParser) condition(key string, k, v *yaml.Node) *condDef {
 			p.errorf(v, "%s must be a mapping of parameter name to glob, not %s", key, kindName(v))
 			return nil
 		}
-		c.params = map[string]string{}
+		c.params = map[string]*glob{}
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			pk, pv := v.Content[i], v.Content[i+1]
 			s, ok := p.scalar(pv, key+"."+pk.Value)
 			if !ok {
 				continue
 			}
-			if _, err := compileGlob(s, globOptions{}); err != nil {
+			g, err := compileGlob(strings.ToLower(s), globOptions{})
+			if err != nil {
 				p.errorf(pv, "%s.%s: bad glob %q: %v", key, pk.Value, s, err)
 				continue
 			}
-			c.params[pk.Value] = s
+			c.params[pk.Value] = g
 		}
 	default:
 		list, pos, ok := p.stringList(v, key)
 		if !ok {
 			return nil
 		}
-		c.values, c.valuePos = list, pos
 		for i, s := range list {
-			if err := spec.check(s); err != nil {
+			cp, err := compilePattern(spec.pattern, s)
+			if err != nil {
 				p.errorf(&yaml.Node{Line: pos[i].line, Column: pos[i].col}, "%s: %v", key, err)
+				continue
 			}
+			c.patterns = append(c.patterns, cp)
 		}
 	}
 	if spec.warning != "" {

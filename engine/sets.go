@@ -7,7 +7,6 @@ import "strings"
 // glob whose last segment follows a "/" and holds no "**" can only match a
 // subject whose last segment matches that segment alone.
 type pathSet struct {
-	n        int
 	byLast   map[string][]*pathGlob        // last segment is literal
 	byPrefix []prefixedPathGlob            // last segment starts with a literal
 	bySuffix []prefixedPathGlob            // last segment ends with a literal ("*.kdbx") that has no "."
@@ -48,7 +47,7 @@ func newPathSet(list []*pathGlob) *pathSet {
 	if len(list) == 0 {
 		return nil
 	}
-	s := &pathSet{n: len(list)}
+	s := &pathSet{}
 	for _, pg := range list {
 		if pg.g != nil && !pg.cwdRel {
 			if dir := firstDir(pg.g.prefix); dir != "" {
@@ -215,7 +214,6 @@ func (s *pathSet) match(p string, b pathBase) bool {
 
 // nameSet is a list of name globs with the literal names in a map.
 type nameSet struct {
-	n     int
 	exact map[string]struct{}
 	globs []*glob
 }
@@ -224,7 +222,7 @@ func newNameSet(list []*glob) *nameSet {
 	if len(list) == 0 {
 		return nil
 	}
-	s := &nameSet{n: len(list)}
+	s := &nameSet{}
 	for _, g := range list {
 		if g.exact {
 			if s.exact == nil {

@@ -4,6 +4,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -113,7 +114,7 @@ func (a *analyzer) funcDecl(x *syntax.FuncDecl, c shellCtx) {
 		switch y := n.(type) {
 		case *syntax.CallExpr:
 			if len(y.Args) > 0 {
-				if lit, ok := singleLit(y.Args[0]); ok && contains(names, lit) {
+				if lit, ok := singleLit(y.Args[0]); ok && slices.Contains(names, lit) {
 					recursive = true
 				}
 			}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func TestAnalyzeShellDetails(t *testing.T) {
 				shell = c
 			}
 		}
-		if !contains(shell.inputs, "curl") {
+		if !slices.Contains(shell.inputs, "curl") {
 			t.Errorf("%s: the shell in >(...) should have curl as input: %+v", src, a.commands)
 		}
 	}
@@ -100,7 +101,7 @@ func TestAnalyzeShellDetails(t *testing.T) {
 	if !last.dynamic {
 		t.Errorf("script from a substitution should be dynamic: %+v", last)
 	}
-	if !contains(a.commands[1].inputs, "wget") {
+	if !slices.Contains(a.commands[1].inputs, "wget") {
 		t.Errorf("sh -c $(wget) should have wget as input: %+v", a.commands)
 	}
 	a = analyzeShell("LD_PRELOAD=/x.so ls; unset LD_PRELOAD; env -u LD_AUDIT true", "/h", "/p")

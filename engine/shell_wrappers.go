@@ -1,6 +1,9 @@
 package engine
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // wrapperSpec says how a command that runs another command reads its own
 // options before that command starts.
@@ -110,7 +113,7 @@ func (a *analyzer) runsInner(idx int, argv []string, dyn []bool, c shellCtx) boo
 		}
 		if strings.HasPrefix(w, "--") {
 			opt, val, hasVal := strings.Cut(w[2:], "=")
-			takes := contains(spec.longValue, opt)
+			takes := slices.Contains(spec.longValue, opt)
 			if takes && !hasVal && i+1 < len(argv) {
 				val, hasVal = argv[i+1], true
 				i++
@@ -201,15 +204,6 @@ func xargsArgv(argv []string, dyn []bool, replace string, stdin *string) ([]stri
 		outDyn = append(outDyn, false)
 	}
 	return out, outDyn
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // scriptFromWords joins words into a script (as eval does) and analyses it.
