@@ -67,7 +67,7 @@ func (a *analyzer) call(ce *syntax.CallExpr, redirs []*syntax.Redirect, c shellC
 		}
 	}
 	ex.inputs = append(ex.inputs, c.pipeIn...)
-	if stdin := stdinScript(redirs, c); stdin != nil {
+	if stdin := a.stdinScript(redirs, c); stdin != nil {
 		c.stdinText = stdin
 	}
 	if len(argv) == 0 {
@@ -104,7 +104,7 @@ func braceWords(w *syntax.Word) []*syntax.Word {
 }
 
 // stdinScript returns the text a here-doc or here-string feeds to stdin.
-func stdinScript(redirs []*syntax.Redirect, c shellCtx) *string {
+func (a *analyzer) stdinScript(redirs []*syntax.Redirect, c shellCtx) *string {
 	for _, r := range redirs {
 		switch r.Op {
 		case syntax.Hdoc, syntax.DashHdoc:
@@ -114,17 +114,12 @@ func stdinScript(redirs []*syntax.Redirect, c shellCtx) *string {
 			}
 		case syntax.WordHdoc:
 			if r.Word != nil {
-				t := (&analyzer{}).wordValueNoVars(r.Word, c.src)
+				t, _ := a.wordValue(r.Word, c.src)
 				return &t
 			}
 		}
 	}
 	return nil
-}
-
-func (a *analyzer) wordValueNoVars(w *syntax.Word, src string) string {
-	v, _ := a.wordValue(w, src)
-	return v
 }
 
 func (a *analyzer) redirects(redirs []*syntax.Redirect, c shellCtx) []shellRedirect {

@@ -54,6 +54,7 @@ func TestAnalyzeShellFindsEveryCommand(t *testing.T) {
 		{"dynamic", "$(echo rm) -rf /", []string{"echo rm", "$(echo rm) -rf /"}},
 		{"here-doc into shell", "bash <<EOF\nrm -rf /\nEOF", []string{"bash", "rm -rf /"}},
 		{"here-string into shell", "sh <<< 'rm -rf /'", []string{"sh", "rm -rf /"}},
+		{"here-string into shell", `X='echo hi; rm -rf /'; bash <<< "$X"`, []string{"X='echo hi; rm -rf /'", "bash", "echo hi", "rm -rf /"}},
 		{"echo into shell", "echo 'rm -rf /' | sh", []string{"echo rm -rf /", "sh", "rm -rf /"}},
 		{"redirects", "echo hi > /dev/sda 2>&1", []string{"echo hi > /dev/sda"}},
 		{"functions", "f() { rm -rf /; }; f", []string{"rm -rf /", "f"}},
