@@ -1,0 +1,112 @@
+package audit
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Redacted replaces every secret that [Redact] finds.
+const Redacted = "[REDACTED]"
+
+// secretPatterns find secrets in commands, URLs and messages. Each pattern
+// has one group, the secret itself; the text around it is kept so a reader
+// still sees what kind of value was there. A pattern runs only when the
+// lower-cased text contains one of its hints (every match contains one),
+// so ordinary commands cost a few substring searches.
+var secretPatterns = []struct {
+	hints []string
+	re    *regexp.Regexp
+}{
+	// Authorization headers: "Authorization: Bearer x", "-H 'Authorization: token x'".
+	{[]string{"authorization"}, regexp.MustCompile(`(?i)authorization:\s*(?:bearer|basic|token|digest)?\s*([^\s'"]+)`)},
+	// NAME=value and NAME: value where the name says it is a secret:
+	// GITHUB_TOKEN=x, --password=x, api_key: x, X-Api-Key: x.
+	{[]string{"pass", "secret", "token", "key", "credential"},
+		regexp.MustCompile(`(?i)(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?(?:token|key))[a-z0-9_-]*["']?\s*[=:]\s*["']?([^\s'"&;|]+)`)},
+	// Flags whose next word is the secret: --password x, --token x.
+	{[]string{"pass", "secret", "token", "key"},
+		regexp.MustCompile(`(?i)(?:^|\s)--?(?:password|passwd|passphrase|secret|token|api-key|apikey|access-token|auth-token|client-secret)\s+["']?([^\s'"]+)`)},
+	// user:password@ in URLs.
+	{[]string{"@"}, regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@`)},
+	// Well-known token formats.
+	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
+		regexp.MustCompile(`\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`)},
+	{[]string{"sk-"}, regexp.MustCompile(`\b(sk-[A-Za-z0-9_-]{20,})`)},
+	{[]string{"akia", "asia"}, regexp.MustCompile(`\b((?:AKIA|ASIA)[0-9A-Z]{16})\b`)},
+	{[]string{"xox"}, regexp.MustCompile(`\b(xox[abprs]-[A-Za-z0-9-]{10,})`)},
+	{[]string{"aiza"}, regexp.MustCompile(`\b(AIza[0-9A-Za-z_-]{35})`)},
+	{[]string{"glpat-"}, regexp.MustCompile(`\b(glpat-[A-Za-z0-9_-]{20,})`)},
+	{[]string{"npm_"}, regexp.MustCompile(`\b(npm_[A-Za-z0-9]{36})`)},
+	{[]string{"eyj"}, regexp.MustCompile(`\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})`)},
+	{[]string{"private key"}, regexp.MustCompile(`(-----BEGIN [A-Z ]*PRIVATE KEY-----)`)},
+}
+
+// Redact returns s with secrets (tokens, passwords, API keys, credentials in
+// URLs, private keys) replaced by [Redacted].
+func Redact(s string) string {
+	if s == "" {
+		return s
+	}
+	lower := strings.ToLower(s)
+	for _, p := range secretPatterns {
+		for _, h := range p.hints {
+			if strings.Contains(lower, h) {
+				s = redactGroup(p.re, s)
+				break
+			}
+		}
+	}
+	return s
+}
+
+// redactGroup replaces group 1 of every match of re in s.
+func redactGroup(re *regexp.Regexp, s string) string {
+	matches := re.FindAllStringSubmatchIndex(s, -1)
+	if matches == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range matches {
+		start, end := m[2], m[3]
+		if start < 0 || s[start:end] == Redacted {
+			continue
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(Redacted)
+		last = end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// redactRecord redacts every field of r that can hold a secret.
+func redactRecord(r *Record) {
+	r.Command = Redact(r.Command)
+	r.URL = Redact(r.URL)
+	r.Matched = Redact(r.Matched)
+	r.Message = Redact(r.Message)
+	r.Error = Redact(r.Error)
+	if len(r.Argv) > 0 {
+		argv := make([]string, len(r.Argv))
+		for i, a := range r.Argv {
+			argv[i] = Redact(a)
+		}
+		// A secret can be the word after a flag: --token X.
+		for i := 1; i < len(argv); i++ {
+			if isSecretFlag(argv[i-1]) {
+				argv[i] = Redacted
+			}
+		}
+		r.Argv = argv
+	}
+}
+
+func isSecretFlag(a string) bool {
+	switch strings.ToLower(strings.TrimLeft(a, "-")) {
+	case "password", "passwd", "passphrase", "secret", "token", "api-key", "apikey",
+		"access-token", "auth-token", "client-secret":
+		return strings.HasPrefix(a, "-")
+	}
+	return false
+}
