@@ -6,6 +6,10 @@
 #   make bench           engine and profile benchmarks
 #   make fuzz            each fuzz target for FUZZTIME (10s)
 #   make lint            gofmt check and go vet
+#   make e2e             the real Claude Code CLI (pinned, installed into .cache/)
+#                        against a fake Anthropic API, with Rampart's hook
+#   make e2e-capture     rewrite hooks/testdata/claude-code/ from what that
+#                        Claude Code sends its hooks
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -28,7 +32,7 @@ LDFLAGS  := -X github.com/rampart-dev/rampart/internal/cli.Version=$(VERSION)
 COMMANDS := $(notdir $(patsubst %/main.go,%,$(wildcard cmd/*/main.go)))
 BINARIES := $(addprefix bin/,$(COMMANDS))
 
-.PHONY: all install test bench fuzz lint fmt-check vet clean FORCE
+.PHONY: all install test bench fuzz lint fmt-check vet clean e2e e2e-capture FORCE
 
 all: $(BINARIES)
 
@@ -64,6 +68,16 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime '$(FUZZTIME)' "$$pkg"; \
 	  done; \
 	done
+
+# The e2e suite fails, never skips, when Claude Code cannot be installed.
+E2E_CLAUDE = RAMPART_E2E_CLAUDE="$$(scripts/install-claude-code.sh)"; export RAMPART_E2E_CLAUDE
+
+e2e:
+	$(GO) vet -tags e2e ./e2e/...
+	$(E2E_CLAUDE); $(GO) test -tags e2e -count=1 ./e2e/...
+
+e2e-capture:
+	$(E2E_CLAUDE); $(GO) test -tags e2e -count=1 -run '^TestCaptureHookInputs$$' ./e2e/ -update
 
 clean:
 	rm -rf bin
