@@ -3,6 +3,7 @@ package audit
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Redacted replaces every secret that [Redact] finds.
@@ -13,32 +14,38 @@ const Redacted = "[REDACTED]"
 // still sees what kind of value was there. A pattern runs only when the
 // lower-cased text contains one of its hints (every match contains one),
 // so ordinary commands cost a few substring searches.
-var secretPatterns = []struct {
+// They are compiled on first use: a hook process that records one allowed
+// "git status" should not pay for compiling them.
+var secretPatterns = sync.OnceValue(func() []secretPattern {
+	return []secretPattern{
+		// Authorization headers: "Authorization: Bearer x", "-H 'Authorization: token x'".
+		{[]string{"authorization"}, regexp.MustCompile(`(?i)authorization:\s*(?:bearer|basic|token|digest)?\s*([^\s'"]+)`)},
+		// NAME=value and NAME: value where the name says it is a secret:
+		// GITHUB_TOKEN=x, --password=x, api_key: x, X-Api-Key: x.
+		{[]string{"pass", "secret", "token", "key", "credential"},
+			regexp.MustCompile(`(?i)(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?(?:token|key))[a-z0-9_-]*["']?\s*[=:]\s*["']?([^\s'"&;|]+)`)},
+		// Flags whose next word is the secret: --password x, --token x.
+		{[]string{"pass", "secret", "token", "key"},
+			regexp.MustCompile(`(?i)(?:^|\s)--?(?:password|passwd|passphrase|secret|token|api-key|apikey|access-token|auth-token|client-secret)\s+["']?([^\s'"]+)`)},
+		// user:password@ in URLs.
+		{[]string{"@"}, regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@`)},
+		// Well-known token formats.
+		{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
+			regexp.MustCompile(`\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`)},
+		{[]string{"sk-"}, regexp.MustCompile(`\b(sk-[A-Za-z0-9_-]{20,})`)},
+		{[]string{"akia", "asia"}, regexp.MustCompile(`\b((?:AKIA|ASIA)[0-9A-Z]{16})\b`)},
+		{[]string{"xox"}, regexp.MustCompile(`\b(xox[abprs]-[A-Za-z0-9-]{10,})`)},
+		{[]string{"aiza"}, regexp.MustCompile(`\b(AIza[0-9A-Za-z_-]{35})`)},
+		{[]string{"glpat-"}, regexp.MustCompile(`\b(glpat-[A-Za-z0-9_-]{20,})`)},
+		{[]string{"npm_"}, regexp.MustCompile(`\b(npm_[A-Za-z0-9]{36})`)},
+		{[]string{"eyj"}, regexp.MustCompile(`\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})`)},
+		{[]string{"private key"}, regexp.MustCompile(`(-----BEGIN [A-Z ]*PRIVATE KEY-----)`)},
+	}
+})
+
+type secretPattern struct {
 	hints []string
 	re    *regexp.Regexp
-}{
-	// Authorization headers: "Authorization: Bearer x", "-H 'Authorization: token x'".
-	{[]string{"authorization"}, regexp.MustCompile(`(?i)authorization:\s*(?:bearer|basic|token|digest)?\s*([^\s'"]+)`)},
-	// NAME=value and NAME: value where the name says it is a secret:
-	// GITHUB_TOKEN=x, --password=x, api_key: x, X-Api-Key: x.
-	{[]string{"pass", "secret", "token", "key", "credential"},
-		regexp.MustCompile(`(?i)(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?(?:token|key))[a-z0-9_-]*["']?\s*[=:]\s*["']?([^\s'"&;|]+)`)},
-	// Flags whose next word is the secret: --password x, --token x.
-	{[]string{"pass", "secret", "token", "key"},
-		regexp.MustCompile(`(?i)(?:^|\s)--?(?:password|passwd|passphrase|secret|token|api-key|apikey|access-token|auth-token|client-secret)\s+["']?([^\s'"]+)`)},
-	// user:password@ in URLs.
-	{[]string{"@"}, regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@`)},
-	// Well-known token formats.
-	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
-		regexp.MustCompile(`\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`)},
-	{[]string{"sk-"}, regexp.MustCompile(`\b(sk-[A-Za-z0-9_-]{20,})`)},
-	{[]string{"akia", "asia"}, regexp.MustCompile(`\b((?:AKIA|ASIA)[0-9A-Z]{16})\b`)},
-	{[]string{"xox"}, regexp.MustCompile(`\b(xox[abprs]-[A-Za-z0-9-]{10,})`)},
-	{[]string{"aiza"}, regexp.MustCompile(`\b(AIza[0-9A-Za-z_-]{35})`)},
-	{[]string{"glpat-"}, regexp.MustCompile(`\b(glpat-[A-Za-z0-9_-]{20,})`)},
-	{[]string{"npm_"}, regexp.MustCompile(`\b(npm_[A-Za-z0-9]{36})`)},
-	{[]string{"eyj"}, regexp.MustCompile(`\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})`)},
-	{[]string{"private key"}, regexp.MustCompile(`(-----BEGIN [A-Z ]*PRIVATE KEY-----)`)},
 }
 
 // Redact returns s with secrets (tokens, passwords, API keys, credentials in
@@ -48,7 +55,7 @@ func Redact(s string) string {
 		return s
 	}
 	lower := strings.ToLower(s)
-	for _, p := range secretPatterns {
+	for _, p := range secretPatterns() {
 		for _, h := range p.hints {
 			if strings.Contains(lower, h) {
 				s = redactGroup(p.re, s)

@@ -81,6 +81,8 @@ then the project's .rampart/policy.yaml, which may only tighten the rules.`,
 		NewCmdPolicy(proc),
 		NewCmdInit(proc, nil),
 		NewCmdVersion(proc, nil),
+		NewCmdHook(proc, nil),
+		NewCmdSetup(proc),
 	)
 	return root
 }

@@ -1,0 +1,226 @@
+package hooks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-dev/rampart/engine"
+)
+
+// ClaudeCode is the hook protocol of Anthropic's Claude Code.
+//
+// Input: one JSON object on stdin with hook_event_name, session_id, cwd,
+// tool_name, tool_input, tool_use_id and, after the tool ran,
+// tool_response (PostToolUse) or error (PostToolUseFailure).
+// Output of PreToolUse: exit 0 and
+//
+//	{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny","permissionDecisionReason":"..."}}
+//
+// Claude Code runs the tool when a hook exits with any code but 0 or 2,
+// prints something that is not JSON, or times out, so every answer,
+// including failures, is exit 0 with documented JSON or nothing.
+type ClaudeCode struct{}
+
+func init() { register(ClaudeCode{}, "claude", "claudecode", "claude_code") }
+
+// Agent returns "claude-code".
+func (ClaudeCode) Agent() string { return "claude-code" }
+
+// Decode parses a Claude Code hook input.
+func (c ClaudeCode) Decode(input []byte, env Env) (Event, error) {
+	trimmed := strings.TrimSpace(string(input))
+	if trimmed == "" {
+		return Event{}, errors.New("empty hook input (expected Claude Code's hook JSON on stdin)")
+	}
+	if !gjson.Valid(trimmed) {
+		return Event{}, errors.New("hook input is not valid JSON")
+	}
+	in := gjson.Parse(trimmed)
+	if !in.IsObject() {
+		return Event{}, errors.New("hook input is not a JSON object")
+	}
+	ev := Event{
+		Name:      in.Get("hook_event_name").String(),
+		ToolName:  in.Get("tool_name").String(),
+		ToolUseID: in.Get("tool_use_id").String(),
+	}
+	switch ev.Name {
+	case "PreToolUse":
+		ev.Phase = PhasePre
+	case "PostToolUse":
+		ev.Phase = PhasePost
+	case "PostToolUseFailure":
+		ev.Phase = PhasePostFailure
+	case "":
+		return Event{}, errors.New(`hook input has no "hook_event_name"`)
+	default:
+		ev.Phase = PhaseOther
+	}
+	if ev.Phase != PhaseOther && ev.ToolName == "" {
+		return Event{}, fmt.Errorf(`%s hook input has no "tool_name"`, ev.Name)
+	}
+	cwd := in.Get("cwd").String()
+	if cwd == "" {
+		cwd = env.Cwd
+	}
+	ev.Call = claudeToolCall(ev.ToolName, in.Get("tool_input"), cwd)
+	ev.Call.Agent = c.Agent()
+	ev.Call.Session = in.Get("session_id").String()
+	ev.Call.Cwd = cwd
+	ev.Call.Home = env.Home
+
+	if ev.Phase == PhasePost || ev.Phase == PhasePostFailure {
+		claudeOutcome(&ev, in)
+	}
+	return ev, nil
+}
+
+// claudeToolCall maps one of Claude Code's tools to a tool call. A tool
+// this table does not know keeps its own name as the tool, so policies can
+// still match it (tool: "*" or its name) and the default action applies.
+func claudeToolCall(tool string, input gjson.Result, cwd string) engine.ToolCall {
+	str := func(key string) string { return input.Get(key).String() }
+	abs := func(p string) string {
+		if p != "" && !filepath.IsAbs(p) && !strings.HasPrefix(p, "~") && cwd != "" {
+			return filepath.Join(cwd, p)
+		}
+		return p
+	}
+	switch tool {
+	case "Bash", "PowerShell", "Monitor":
+		return engine.ToolCall{Tool: engine.ToolExec, Command: str("command")}
+	case "Read", "NotebookRead":
+		p := str("file_path")
+		if p == "" {
+			p = str("notebook_path")
+		}
+		return engine.ToolCall{Tool: engine.ToolRead, Path: abs(p)}
+	case "Glob":
+		// The pattern is where the reads go: a pattern of ~/.ssh/* in
+		// any folder reads the keys.
+		dir := str("path")
+		if dir == "" {
+			dir = cwd
+		}
+		p := str("pattern")
+		if !filepath.IsAbs(p) && !strings.HasPrefix(p, "~") {
+			p = filepath.Join(abs(dir), p)
+		}
+		return engine.ToolCall{Tool: engine.ToolRead, Path: p}
+	case "Grep", "LS":
+		p := str("path")
+		if p == "" {
+			p = cwd
+		}
+		return engine.ToolCall{Tool: engine.ToolRead, Path: abs(p)}
+	case "Write":
+		return engine.ToolCall{Tool: engine.ToolWrite, Path: abs(str("file_path")), Content: str("content")}
+	case "Edit":
+		return engine.ToolCall{Tool: engine.ToolEdit, Path: abs(str("file_path")), Content: str("new_string")}
+	case "MultiEdit":
+		var content []string
+		for _, e := range input.Get("edits").Array() {
+			content = append(content, e.Get("new_string").String())
+		}
+		return engine.ToolCall{Tool: engine.ToolEdit, Path: abs(str("file_path")), Content: strings.Join(content, "\n")}
+	case "NotebookEdit":
+		return engine.ToolCall{Tool: engine.ToolEdit, Path: abs(str("notebook_path")), Content: str("new_source")}
+	case "WebFetch":
+		return engine.ToolCall{Tool: engine.ToolFetch, URL: str("url")}
+	case "WebSearch":
+		// A search has no URL; policies see it as a fetch by name.
+		return engine.ToolCall{Tool: engine.ToolFetch, Name: tool, Input: rawInput(input)}
+	case "Agent", "Task":
+		return engine.ToolCall{Tool: engine.ToolAgent, Name: str("subagent_type"), Input: rawInput(input)}
+	}
+	if strings.HasPrefix(tool, "mcp__") {
+		return engine.ToolCall{Tool: engine.ToolMCP, Name: tool, Input: rawInput(input)}
+	}
+	return engine.ToolCall{Tool: tool, Name: tool, Input: rawInput(input)}
+}
+
+func rawInput(input gjson.Result) json.RawMessage {
+	if !input.Exists() || !gjson.Valid(input.Raw) {
+		return nil
+	}
+	return json.RawMessage(input.Raw)
+}
+
+// claudeOutcome reads what a post event says about the tool's run.
+func claudeOutcome(ev *Event, in gjson.Result) {
+	resp := in.Get("tool_response")
+	for _, key := range []string{"exit_code", "exitCode", "code"} {
+		if v := resp.Get(key); v.Type == gjson.Number {
+			code := int(v.Int())
+			ev.ExitCode = &code
+			break
+		}
+	}
+	for _, key := range []string{"duration_ms", "durationMs"} {
+		for _, src := range []gjson.Result{in, resp} {
+			if v := src.Get(key); v.Type == gjson.Number && ev.DurationMS == nil {
+				ms := v.Int()
+				ev.DurationMS = &ms
+			}
+		}
+	}
+	if ev.Phase == PhasePostFailure {
+		ev.Error = in.Get("error").String()
+	}
+	if ev.Error == "" && resp.Get("interrupted").Bool() {
+		ev.Error = "interrupted"
+	}
+}
+
+// claudeOutput is Claude Code's documented PreToolUse answer.
+type claudeOutput struct {
+	HookSpecificOutput claudeDecision `json:"hookSpecificOutput"`
+}
+
+type claudeDecision struct {
+	HookEventName            string `json:"hookEventName"`
+	PermissionDecision       string `json:"permissionDecision"`
+	PermissionDecisionReason string `json:"permissionDecisionReason,omitempty"`
+}
+
+func claudeAnswer(decision, reason string) Answer {
+	out, _ := json.Marshal(claudeOutput{claudeDecision{"PreToolUse", decision, reason}})
+	return Answer{Stdout: append(out, '\n')}
+}
+
+// Answer encodes d. Only PreToolUse can block; every other event gets an
+// empty answer. An allow is silent unless opts.ExplicitAllow.
+func (ClaudeCode) Answer(ev Event, d engine.Decision, opts Options) Answer {
+	if ev.Phase != PhasePre {
+		return Answer{}
+	}
+	switch d.Decision {
+	case engine.ActionDeny:
+		return claudeAnswer("deny", denyReason(ev, d))
+	case engine.ActionAsk:
+		return claudeAnswer("ask", askReason(ev, d))
+	}
+	if opts.ExplicitAllow {
+		reason := "Allowed by Rampart"
+		if d.Rule != "" {
+			reason += fmt.Sprintf(" (rule %s/%s)", d.Policy, d.Rule)
+		}
+		return claudeAnswer("allow", reason+".")
+	}
+	return Answer{}
+}
+
+// Refuse blocks the tool and names the problem. After the tool ran there
+// is nothing to block: post events get an empty answer.
+func (ClaudeCode) Refuse(ev *Event, problem string) Answer {
+	if ev != nil && ev.Phase != PhasePre {
+		return Answer{}
+	}
+	return claudeAnswer("deny", "Rampart could not check this tool call, so it is blocked (fail-closed): "+problem+
+		" Tell the user: they can run `rampart setup claude-code --check` to find the problem.")
+}

@@ -1,0 +1,280 @@
+package integrations
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/mattn/go-shellwords"
+)
+
+// Claude Code reads hooks from settings.json:
+//
+//	{"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "...", "timeout": 30}]}]}}
+//
+// Rampart adds one matcher group per event with its own command; it never
+// edits groups that hold anything else.
+
+// ClaudeCodeEvents are the hook events Rampart installs: PreToolUse
+// decides, the two post events record outcomes.
+var ClaudeCodeEvents = []string{"PreToolUse", "PostToolUse", "PostToolUseFailure"}
+
+// ClaudeCodeMatcher matches every tool, MCP tools included.
+const ClaudeCodeMatcher = "*"
+
+// ClaudeCodeHookTimeout is the timeout, in seconds, Rampart's entries ask
+// Claude Code for. The hook answers (by its fail mode) after 10 s itself.
+const ClaudeCodeHookTimeout = 30
+
+// ClaudeSettingsPath returns the settings file to edit: the project's
+// .claude/settings.json with project, else $CLAUDE_CONFIG_DIR/settings.json,
+// else ~/.claude/settings.json.
+func ClaudeSettingsPath(home, configDir, projectDir string, project bool) string {
+	switch {
+	case project:
+		return filepath.Join(projectDir, ".claude", "settings.json")
+	case configDir != "":
+		return filepath.Join(configDir, "settings.json")
+	}
+	return filepath.Join(home, ".claude", "settings.json")
+}
+
+// HookCommand is the shell command an agent's hook entry runs: the
+// rampart binary's absolute path, quoted when needed, and its arguments.
+func HookCommand(binary string, args ...string) string {
+	words := append([]string{binary}, args...)
+	for i, w := range words {
+		words[i] = shellQuote(w)
+	}
+	return strings.Join(words, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:,@%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// InvalidConfigError means a config file is not what the agent would
+// accept either; setup changes nothing unless forced.
+type InvalidConfigError struct {
+	Path string
+	Err  error
+}
+
+func (e *InvalidConfigError) Error() string {
+	return fmt.Sprintf("%s is not a valid settings file: %v", e.Path, e.Err)
+}
+
+func (e *InvalidConfigError) Unwrap() error { return e.Err }
+
+// IsRampartHook reports whether a hook command runs "rampart hook AGENT"
+// (by any path to the binary, with any flags).
+func IsRampartHook(command, agent string) bool {
+	words, err := shellwords.Parse(command)
+	if err != nil || len(words) < 2 {
+		return false
+	}
+	if filepath.Base(words[0]) != "rampart" || words[1] != "hook" {
+		return false
+	}
+	for i, w := range words[2:] {
+		if w == agent || w == "--format="+agent || w == "--format" && i+3 < len(words) && words[i+3] == agent {
+			return true
+		}
+	}
+	return false
+}
+
+// PlanClaudeCode plans adding Rampart's hooks (running command) to the
+// settings file at path. force replaces a file that is not valid JSON.
+func PlanClaudeCode(path, command string, force bool) (*Change, error) {
+	return planClaudeCode(path, command, force, false)
+}
+
+// PlanClaudeCodeRemove plans taking out exactly the entries setup added.
+func PlanClaudeCodeRemove(path string, force bool) (*Change, error) {
+	return planClaudeCode(path, "", force, true)
+}
+
+func planClaudeCode(path, command string, force, remove bool) (*Change, error) {
+	before, err := readConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Change{Path: path, Before: before}
+	root := newObject()
+	if len(strings.TrimSpace(string(before))) > 0 {
+		root, err = parseObject(before)
+		if err != nil {
+			if !force {
+				return nil, &InvalidConfigError{Path: path, Err: err}
+			}
+			root = newObject()
+			c.Summary = append(c.Summary, "replaced the invalid file (--force); the old one is in the backup")
+		}
+	}
+	hooks := newObject()
+	if raw, ok := root.get("hooks"); ok {
+		if hooks, err = parseObject(raw); err != nil {
+			if !force {
+				return nil, &InvalidConfigError{Path: path, Err: fmt.Errorf(`"hooks" is not an object: %w`, err)}
+			}
+			hooks = newObject()
+		}
+	}
+	group := claudeGroup(command)
+	for _, event := range ClaudeCodeEvents {
+		var groups []json.RawMessage
+		if raw, ok := hooks.get(event); ok {
+			if err := json.Unmarshal(raw, &groups); err != nil {
+				if !force {
+					return nil, &InvalidConfigError{Path: path, Err: fmt.Errorf(`"hooks.%s" is not a list: %w`, event, err)}
+				}
+				groups = nil
+			}
+		}
+		kept, at, removed := withoutRampart(groups)
+		if !remove {
+			if at < 0 {
+				at = len(kept)
+			}
+			kept = append(kept[:at], append([]json.RawMessage{group}, kept[at:]...)...)
+		}
+		switch {
+		case len(kept) > 0:
+			arr, _ := json.Marshal(kept)
+			hooks.set(event, arr)
+		default:
+			hooks.remove(event)
+		}
+		if remove && removed > 0 {
+			c.Summary = append(c.Summary, fmt.Sprintf("removed Rampart's %s hook", event))
+		}
+	}
+	if hooks.len() > 0 {
+		raw, _ := hooks.marshal()
+		root.set("hooks", raw)
+	} else {
+		root.remove("hooks")
+	}
+	raw, _ := root.marshal()
+	if c.After, err = indent(raw); err != nil {
+		return nil, err
+	}
+	if before == nil {
+		c.Changed = !remove
+	} else {
+		c.Changed = !sameJSON(before, c.After)
+	}
+	if !remove && c.Changed {
+		c.Summary = append(c.Summary, fmt.Sprintf("%s hooks (matcher %q) run: %s", strings.Join(ClaudeCodeEvents, ", "), ClaudeCodeMatcher, command))
+	}
+	return c, nil
+}
+
+// claudeGroup is Rampart's matcher group for one event.
+func claudeGroup(command string) json.RawMessage {
+	type hook struct {
+		Type    string `json:"type"`
+		Command string `json:"command"`
+		Timeout int    `json:"timeout"`
+	}
+	g := struct {
+		Matcher string `json:"matcher"`
+		Hooks   []hook `json:"hooks"`
+	}{ClaudeCodeMatcher, []hook{{"command", command, ClaudeCodeHookTimeout}}}
+	raw, _ := json.Marshal(g)
+	return raw
+}
+
+// withoutRampart takes Rampart's hook entries out of an event's matcher
+// groups, dropping groups left empty. at is the index of the first group
+// that held one (-1 when none did).
+func withoutRampart(groups []json.RawMessage) (kept []json.RawMessage, at, removed int) {
+	at = -1
+	for _, raw := range groups {
+		g, err := parseObject(raw)
+		if err != nil {
+			kept = append(kept, raw)
+			continue
+		}
+		hooksRaw, ok := g.get("hooks")
+		var entries []json.RawMessage
+		if !ok || json.Unmarshal(hooksRaw, &entries) != nil {
+			kept = append(kept, raw)
+			continue
+		}
+		var rest []json.RawMessage
+		for _, e := range entries {
+			var h struct {
+				Command string `json:"command"`
+			}
+			if json.Unmarshal(e, &h) == nil && IsRampartHook(h.Command, "claude-code") {
+				removed++
+				continue
+			}
+			rest = append(rest, e)
+		}
+		switch {
+		case len(rest) == len(entries):
+			kept = append(kept, raw)
+		case len(rest) > 0:
+			arr, _ := json.Marshal(rest)
+			g.set("hooks", arr)
+			out, _ := g.marshal()
+			kept = append(kept, out)
+		default:
+			if at < 0 {
+				at = len(kept)
+			}
+		}
+	}
+	return kept, at, removed
+}
+
+// ClaudeCodeFinding is one result of [CheckClaudeCode].
+type ClaudeCodeFinding struct {
+	OK     bool   `json:"ok"`
+	Check  string `json:"check"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// InstalledClaudeCommands returns, per event, the Rampart hook commands in
+// the settings file and the matchers they are under.
+func InstalledClaudeCommands(data []byte) (map[string][][2]string, error) {
+	root, err := parseObject(data)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][][2]string{}
+	raw, ok := root.get("hooks")
+	if !ok {
+		return out, nil
+	}
+	var hooks map[string][]struct {
+		Matcher string `json:"matcher"`
+		Hooks   []struct {
+			Type    string `json:"type"`
+			Command string `json:"command"`
+		} `json:"hooks"`
+	}
+	if err := json.Unmarshal(raw, &hooks); err != nil {
+		return nil, errors.New(`"hooks" is not an object of lists of matcher groups`)
+	}
+	for event, groups := range hooks {
+		for _, g := range groups {
+			for _, h := range g.Hooks {
+				if IsRampartHook(h.Command, "claude-code") {
+					out[event] = append(out[event], [2]string{g.Matcher, h.Command})
+				}
+			}
+		}
+	}
+	return out, nil
+}

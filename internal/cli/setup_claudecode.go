@@ -1,0 +1,259 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-shellwords"
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-dev/rampart/integrations"
+)
+
+// SetupClaudeCodeOptions are the flags of "rampart setup claude-code".
+type SetupClaudeCodeOptions struct {
+	Proc    *Process
+	Project bool
+	Remove  bool
+	DryRun  bool
+	Force   bool
+	Check   bool
+	// Binary is the rampart executable the hook runs (default: this one).
+	Binary string
+}
+
+// NewCmdSetupClaudeCode builds "rampart setup claude-code".
+func NewCmdSetupClaudeCode(proc *Process, runF func(*SetupClaudeCodeOptions) error) *cobra.Command {
+	opts := &SetupClaudeCodeOptions{Proc: proc}
+	cmd := &cobra.Command{
+		Use:     "claude-code [flags]",
+		Aliases: []string{"claude"},
+		Short:   "Protect Claude Code: add Rampart's hooks to its settings.json",
+		Long: `Adds PreToolUse, PostToolUse and PostToolUseFailure hooks to Claude Code's
+settings.json ($CLAUDE_CONFIG_DIR/settings.json, else ~/.claude/settings.json;
+with --project, .claude/settings.json in the current directory). The hooks
+run this rampart binary by its absolute path, for every tool (matcher "*":
+Bash, file tools, web tools, sub-agents and MCP tools alike).
+
+Before each tool call Claude Code asks "rampart hook claude-code", which
+blocks what the policies deny (telling the model why), makes Claude Code ask
+you where a policy says ask, and otherwise leaves Claude Code's own
+permission settings in charge. Every decision and every tool's outcome goes
+to the audit trail.
+
+Every other setting and hook is kept as it was. Running setup again changes
+nothing; a moved binary is updated in place. The file is written atomically
+and the previous version is kept as settings.json.rampart-backup-TIME.
+A settings file that is not valid JSON is left alone unless --force.`,
+		Example: `  rampart setup claude-code
+  rampart setup claude-code --dry-run   # show the result, change nothing
+  rampart setup claude-code --check     # verify the installed hooks work
+  rampart setup claude-code --remove`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Check && (opts.Remove || opts.Force) {
+				return usageErrorf("", "--check cannot be combined with --remove or --force")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return setupClaudeCodeRun(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.Project, "project", false, "edit the project's .claude/settings.json (current directory) instead of the user's")
+	f.BoolVar(&opts.Remove, "remove", false, "take out Rampart's hooks")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "print the settings file as it would be written; change nothing")
+	f.BoolVar(&opts.Force, "force", false, "replace a settings file that is not valid JSON (the old one is backed up)")
+	f.BoolVar(&opts.Check, "check", false, "verify the installed hooks: present, covering every tool, and answering")
+	f.StringVar(&opts.Binary, "rampart-path", "", "the rampart `BINARY` the hooks run (default: this executable)")
+	return cmd
+}
+
+func (o *SetupClaudeCodeOptions) settingsPath() (string, error) {
+	proc := o.Proc
+	var wd string
+	if o.Project {
+		var err error
+		if wd, err = proc.Getwd(); err != nil {
+			return "", withCode(ExitIOErr, fmt.Errorf("cannot find the current directory: %w", err))
+		}
+	} else if proc.Home() == "" && proc.Getenv("CLAUDE_CONFIG_DIR") == "" {
+		return "", withCode(ExitConfig, errors.New("$HOME is not set, so Claude Code's settings cannot be found"),
+			"set HOME, or CLAUDE_CONFIG_DIR to Claude Code's config folder")
+	}
+	return integrations.ClaudeSettingsPath(proc.Home(), proc.Getenv("CLAUDE_CONFIG_DIR"), wd, o.Project), nil
+}
+
+// rampartBinary is the absolute, symlink-free path of the binary hooks run.
+func (o *SetupClaudeCodeOptions) rampartBinary() (string, error) {
+	bin := o.Binary
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", withCode(ExitSoftware, fmt.Errorf("cannot find this rampart binary: %w", err), "pass --rampart-path")
+		}
+		bin = exe
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return "", usageErrorf("", "--rampart-path %s: %v", bin, err)
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = resolved
+	}
+	if st, err := os.Stat(abs); err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {
+		return "", usageErrorf("", "%s is not an executable file", abs)
+	}
+	return abs, nil
+}
+
+func setupClaudeCodeRun(opts *SetupClaudeCodeOptions) error {
+	path, err := opts.settingsPath()
+	if err != nil {
+		return err
+	}
+	if opts.Check {
+		return setupClaudeCodeCheck(opts, path)
+	}
+	var change *integrations.Change
+	if opts.Remove {
+		change, err = integrations.PlanClaudeCodeRemove(path, opts.Force)
+	} else {
+		var bin string
+		if bin, err = opts.rampartBinary(); err != nil {
+			return err
+		}
+		change, err = integrations.PlanClaudeCode(path, integrations.HookCommand(bin, "hook", "claude-code"), opts.Force)
+	}
+	var invalid *integrations.InvalidConfigError
+	if errors.As(err, &invalid) {
+		return withCode(ExitConfig, err, fmt.Sprintf("fix %s by hand, or run again with --force to replace it (the old file is backed up)", path))
+	}
+	if err != nil {
+		return withCode(ExitIOErr, err)
+	}
+	out := opts.Proc.Out
+	if opts.DryRun {
+		if !change.Changed {
+			fmt.Fprintf(out, "%s: nothing to change\n", path)
+			return nil
+		}
+		fmt.Fprintf(out, "# %s would become:\n", path)
+		out.Write(change.After)
+		return nil
+	}
+	if !change.Changed {
+		if opts.Remove {
+			fmt.Fprintf(out, "Claude Code: Rampart's hooks are not in %s; nothing changed.\n", path)
+		} else {
+			fmt.Fprintf(out, "Claude Code: already set up in %s; nothing changed.\n", path)
+			fmt.Fprintln(out, "Check it works: rampart setup claude-code --check")
+		}
+		return nil
+	}
+	backup, err := integrations.Apply(change, time.Now())
+	if err != nil {
+		return withCode(ExitCantCreate, err)
+	}
+	fmt.Fprintf(out, "Claude Code: updated %s\n", path)
+	for _, s := range change.Summary {
+		fmt.Fprintf(out, "  %s\n", s)
+	}
+	if backup != "" {
+		fmt.Fprintf(out, "  backup of the previous file: %s\n", backup)
+	}
+	if !opts.Remove {
+		fmt.Fprintln(out, "Check it works:  rampart setup claude-code --check")
+		fmt.Fprintln(out, "Claude Code sessions started from now on are protected; restart running ones.")
+	}
+	return nil
+}
+
+// setupClaudeCodeCheck verifies the installed hooks and runs one.
+func setupClaudeCodeCheck(opts *SetupClaudeCodeOptions, path string) error {
+	out := opts.Proc.Out
+	failed := 0
+	report := func(ok bool, format string, args ...any) {
+		mark := "ok  "
+		if !ok {
+			mark = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(out, "%s %s\n", mark, fmt.Sprintf(format, args...))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		report(false, "settings file %s: %v", path, err)
+		return setupCheckResult(failed)
+	}
+	installed, err := integrations.InstalledClaudeCommands(data)
+	if err != nil {
+		report(false, "settings file %s is not valid: %v", path, err)
+		return setupCheckResult(failed)
+	}
+	report(true, "settings file %s", path)
+	var pre string
+	for _, event := range integrations.ClaudeCodeEvents {
+		entries := installed[event]
+		if len(entries) == 0 {
+			report(false, "%s: no Rampart hook (run: rampart setup claude-code)", event)
+			continue
+		}
+		matcher, command := entries[0][0], entries[0][1]
+		allTools := matcher == "*" || matcher == "" || matcher == ".*"
+		report(allTools, "%s: %s (matcher %q%s)", event, command, matcher, map[bool]string{true: ", every tool", false: ": NOT every tool"}[allTools])
+		if event == "PreToolUse" {
+			pre = command
+		}
+	}
+	if pre != "" {
+		checkHookRuns(opts, pre, report)
+	}
+	return setupCheckResult(failed)
+}
+
+func setupCheckResult(failed int) error {
+	if failed > 0 {
+		return withCode(ExitDeny, fmt.Errorf("%d check(s) failed", failed), "run \"rampart setup claude-code\" to install or repair the hooks")
+	}
+	return nil
+}
+
+// checkHookRuns runs the installed PreToolUse command the way Claude Code
+// would, with a call the standard policies deny, and checks the answer.
+func checkHookRuns(opts *SetupClaudeCodeOptions, command string, report func(bool, string, ...any)) {
+	words, err := shellwords.Parse(command)
+	if err != nil || len(words) == 0 {
+		report(false, "the hook command cannot be parsed: %v", err)
+		return
+	}
+	if st, err := os.Stat(words[0]); err != nil || st.Mode().Perm()&0o111 == 0 {
+		report(false, "the hook's binary %s does not exist or is not executable: Claude Code would skip the hook and run every tool unchecked", words[0])
+		return
+	}
+	report(true, "binary %s exists", words[0])
+	input := `{"hook_event_name":"PreToolUse","session_id":"rampart-setup-check","tool_name":"Read","tool_input":{"file_path":"~/.ssh/id_rsa"},"tool_use_id":"rampart-setup-check"}`
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, words[0], words[1:]...)
+	cmd.Stdin = strings.NewReader(input)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	switch {
+	case runErr != nil:
+		report(false, "the hook failed: %v %s", runErr, strings.TrimSpace(stderr.String()))
+	case !bytes.Contains(stdout.Bytes(), []byte(`"permissionDecision":"deny"`)):
+		report(false, "the hook did not deny a read of ~/.ssh/id_rsa (answer: %q); check your policies with: rampart check --tool read '~/.ssh/id_rsa'", strings.TrimSpace(stdout.String()))
+	default:
+		report(true, "the hook answers: a Read of ~/.ssh/id_rsa is denied (recorded in the audit trail as session rampart-setup-check)")
+	}
+}
