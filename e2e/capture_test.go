@@ -117,7 +117,7 @@ func TestCaptureHookInputs(t *testing.T) {
 	for _, r := range api.Requests() {
 		t.Logf("api request: %s %s model=%s stream=%v main=%v", r.Method, r.Path, r.Model, r.Stream, r.Main)
 		if !r.Main && r.Body != "" {
-			t.Logf("side request body: %.400s", r.Body)
+			t.Logf("side request (offers tools: %v): %.300s", strings.Contains(r.Body, `"tools":[{`), r.Body)
 		}
 	}
 	if *update {
@@ -176,10 +176,16 @@ func writeSamples(t testing.TB, files map[string][]byte) {
 	t.Logf("wrote %d samples into %s", len(files), samplesDir)
 }
 
-// checkSamples fails when a saved sample is missing or its fields (and its
-// tool_input's) differ from what this Claude Code sent.
+// checkSamples fails when a saved sample is missing or left over, or its
+// fields (and its tool_input's) differ from what this Claude Code sent.
 func checkSamples(t testing.TB, files map[string][]byte) {
 	t.Helper()
+	saved, _ := filepath.Glob(filepath.Join(samplesDir, "*.json"))
+	for _, path := range saved {
+		if _, ok := files[filepath.Base(path)]; !ok {
+			t.Errorf("%s: this Claude Code sent no such sample (run `make e2e-capture` to refresh the samples)", path)
+		}
+	}
 	for name, data := range files {
 		saved, err := os.ReadFile(filepath.Join(samplesDir, name))
 		if err != nil {

@@ -56,7 +56,6 @@ type sandbox struct {
 	home    string // the throwaway HOME
 	project string // the working directory, $HOME/project
 	caFile  string // the fake web server's certificate
-	extra   []string
 }
 
 // newSandbox makes a throwaway HOME for a Claude Code run against api.
@@ -110,7 +109,7 @@ func (s *sandbox) environ() []string {
 		"ENABLE_TOOL_SEARCH=false",
 		"NODE_EXTRA_CA_CERTS=" + s.caFile,
 	}
-	return append(env, s.extra...)
+	return env
 }
 
 // writeJSON writes v as indented JSON to path, making its directory.
@@ -147,7 +146,7 @@ func (s *sandbox) run(prompt string, args ...string) claudeResult {
 	cmd := exec.CommandContext(ctx, s.claude, argv...)
 	cmd.Dir = s.project
 	cmd.Env = s.environ()
-	cmd.Stdin = nil
+	cmd.Stdin = nil // /dev/null: claude -p would add a piped stdin to the prompt
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// Its own process group, so a timeout also ends the hooks and shells it

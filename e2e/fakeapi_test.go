@@ -22,8 +22,8 @@ import (
 // which turn is chosen by how many assistant messages the request already
 // carries, so a retried request gets the same answer. When the script is used
 // up the answer is a final text. Every other /v1/messages request (a side
-// request: a small model summarising a fetched page, a title, ...) gets a short
-// text and never consumes the script.
+// request, such as WebFetch asking the model about the page it fetched; it
+// offers no tools) gets a short text and never consumes the script.
 //
 // Every request is recorded, and so is every tool_result block the main
 // conversation sends back, so a test can assert on what the model was shown.
@@ -36,7 +36,6 @@ type fakeAPI struct {
 	script      []turn
 	requests    []apiRequest
 	toolResults map[string]toolResult
-	resultOrder []string
 }
 
 // turn is one scripted answer of the main conversation: tool calls if any,
@@ -225,9 +224,6 @@ func (f *fakeAPI) collectToolResults(req messagesRequest) {
 		for _, b := range blocks {
 			if b.Type != "tool_result" {
 				continue
-			}
-			if _, seen := f.toolResults[b.ToolUseID]; !seen {
-				f.resultOrder = append(f.resultOrder, b.ToolUseID)
 			}
 			f.toolResults[b.ToolUseID] = toolResult{ToolUseID: b.ToolUseID, IsError: b.IsError, Text: blockText(b.Content)}
 		}

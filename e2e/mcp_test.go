@@ -19,17 +19,6 @@ const mcpServerEnv = "RAMPART_E2E_MCP_SERVER"
 // mcpEchoTool is the name Claude Code gives the fake MCP server's tool.
 const mcpEchoTool = "mcp__e2e__echo"
 
-func TestMain(m *testing.M) {
-	if os.Getenv(mcpServerEnv) == "1" {
-		if err := serveMCP(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "e2e mcp server:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
 // mcpConfig is the --mcp-config document that starts this test binary as the
 // MCP server "e2e".
 func mcpConfig(t testing.TB) string {
