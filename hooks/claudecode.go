@@ -68,7 +68,7 @@ func (c ClaudeCode) Decode(input []byte, env Env) (Event, error) {
 	if cwd == "" {
 		cwd = env.Cwd
 	}
-	ev.Call = claudeToolCall(ev.ToolName, in.Get("tool_input"), cwd)
+	ev.Call = claudeToolCall(ev.ToolName, in.Get("tool_input"), cwd, env.Home)
 	ev.Call.Agent = c.Agent()
 	ev.Call.Session = in.Get("session_id").String()
 	ev.Call.Cwd = cwd
@@ -83,11 +83,17 @@ func (c ClaudeCode) Decode(input []byte, env Env) (Event, error) {
 // claudeToolCall maps one of Claude Code's tools to a tool call. A tool
 // this table does not know keeps its own name as the tool, so policies can
 // still match it (tool: "*" or its name) and the default action applies.
-func claudeToolCall(tool string, input gjson.Result, cwd string) engine.ToolCall {
+func claudeToolCall(tool string, input gjson.Result, cwd, home string) engine.ToolCall {
 	str := func(key string) string { return input.Get(key).String() }
+	// Paths are made absolute the way the tool will resolve them, so
+	// the audit trail shows the file itself.
 	abs := func(p string) string {
-		if p != "" && !filepath.IsAbs(p) && !strings.HasPrefix(p, "~") && cwd != "" {
-			return filepath.Join(cwd, p)
+		switch {
+		case p == "" || filepath.IsAbs(p):
+		case (p == "~" || strings.HasPrefix(p, "~/")) && home != "":
+			p = filepath.Join(home, p[1:])
+		case !strings.HasPrefix(p, "~") && cwd != "":
+			p = filepath.Join(cwd, p)
 		}
 		return p
 	}
@@ -111,7 +117,7 @@ func claudeToolCall(tool string, input gjson.Result, cwd string) engine.ToolCall
 		if !filepath.IsAbs(p) && !strings.HasPrefix(p, "~") {
 			p = filepath.Join(abs(dir), p)
 		}
-		return engine.ToolCall{Tool: engine.ToolRead, Path: p}
+		return engine.ToolCall{Tool: engine.ToolRead, Path: abs(p)}
 	case "Grep", "LS":
 		p := str("path")
 		if p == "" {
@@ -171,6 +177,16 @@ func claudeOutcome(ev *Event, in gjson.Result) {
 	}
 	if ev.Phase == PhasePostFailure {
 		ev.Error = in.Get("error").String()
+		// Bash failures read "Exit code 2\n<stderr>".
+		var code int
+		if ev.ExitCode == nil {
+			if _, err := fmt.Sscanf(ev.Error, "Exit code %d", &code); err == nil {
+				ev.ExitCode = &code
+			}
+		}
+		if in.Get("is_interrupt").Bool() && ev.Error == "" {
+			ev.Error = "interrupted"
+		}
 	}
 	if ev.Error == "" && resp.Get("interrupted").Bool() {
 		ev.Error = "interrupted"

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -28,6 +29,10 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	samples, err := filepath.Abs(filepath.Join("..", "..", "hooks", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,
@@ -37,11 +42,19 @@ func TestScripts(t *testing.T) {
 			env.Setenv("RAMPART_HOME", filepath.Join(home, ".rampart"))
 			env.Setenv("RAMPART_PROFILE", "")
 			env.Setenv("PROFILES", profiles) // the embedded profiles' source files
+			env.Setenv("SAMPLES", samples)   // hook inputs captured from real agents
+			// The rampart command itself, for setup's --rampart-path.
+			for _, kv := range env.Vars {
+				if path, ok := strings.CutPrefix(kv, "PATH="); ok {
+					env.Setenv("RAMPART_BIN", filepath.Join(filepath.SplitList(path)[0], "rampart"))
+				}
+			}
 			return os.MkdirAll(home, 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits": cmdExits,
 			"mode":  cmdMode,
+			"cat":   cmdCat,
 		},
 	})
 }
@@ -94,5 +107,27 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s has mode %04o, want any other", args[1], got)
 	case !neg && got != want:
 		ts.Fatalf("%s has mode %04o, want %04o", args[1], got, want)
+	}
+}
+
+// cmdCat prints the files matching glob patterns to stdout, in name order,
+// for checking files whose names are not known in advance (audit files):
+//
+//	cat $RAMPART_HOME/audit/*.jsonl
+func cmdCat(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: cat GLOB...")
+	}
+	for _, pattern := range args {
+		matches, err := filepath.Glob(ts.MkAbs(pattern))
+		ts.Check(err)
+		if len(matches) == 0 {
+			ts.Fatalf("cat: no file matches %s", pattern)
+		}
+		for _, m := range matches {
+			data, err := os.ReadFile(m)
+			ts.Check(err)
+			ts.Stdout().Write(data)
+		}
 	}
 }
