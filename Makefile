@@ -2,7 +2,8 @@
 #
 #   make                 build every command in cmd/ into bin/
 #   make install         install them into $(PREFIX)/bin (PREFIX=~/.local)
-#   make test            gofmt check, go vet, go test: what CI runs
+#   make test            gofmt check, go vet, unit tests and e2e: what CI runs
+#   make unit            go test ./... (no npm download)
 #   make bench           engine and profile benchmarks
 #   make fuzz            each fuzz target for FUZZTIME (10s)
 #   make lint            gofmt check and go vet
@@ -32,7 +33,7 @@ LDFLAGS  := -X github.com/rampart-dev/rampart/internal/cli.Version=$(VERSION)
 COMMANDS := $(notdir $(patsubst %/main.go,%,$(wildcard cmd/*/main.go)))
 BINARIES := $(addprefix bin/,$(COMMANDS))
 
-.PHONY: all install test bench fuzz lint fmt-check vet clean e2e e2e-capture FORCE
+.PHONY: all install test unit bench fuzz lint fmt-check vet clean e2e e2e-capture FORCE
 
 all: $(BINARIES)
 
@@ -45,7 +46,11 @@ install: all
 	install -m 0755 $(BINARIES) '$(BINDIR)/'
 	@echo "installed $(COMMANDS) into $(BINDIR)"
 
-test: fmt-check vet
+# The whole suite: what README and .ci/run call. e2e needs the npm
+# registry the first time (it caches Claude Code in .cache/).
+test: fmt-check vet unit e2e
+
+unit:
 	$(GO) test ./...
 
 lint: fmt-check vet
