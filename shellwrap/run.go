@@ -1,0 +1,293 @@
+package shellwrap
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/rampart-dev/rampart/audit"
+	"github.com/rampart-dev/rampart/engine"
+)
+
+// ExitBlocked is rampart-sh's exit code for a command it did not run, the
+// shell's own code for "found but cannot execute".
+const ExitBlocked = 126
+
+// maxScript bounds a script read from stdin or a file for analysis.
+const maxScript = 16 << 20
+
+// Env is what rampart-sh takes from its process; tests build their own.
+type Env struct {
+	Args    []string // argv, argv[0] included
+	Getenv  func(string) string
+	Environ []string
+	Stdin   *os.File
+	Stderr  io.Writer
+	Getwd   func() (string, error)
+	// Self is the rampart-sh executable.
+	Self string
+	// Exec replaces the process (syscall.Exec); it returns only on error.
+	Exec func(path string, argv, env []string) error
+}
+
+// OSEnv is the Env of the running process.
+func OSEnv() *Env {
+	self, _ := os.Executable()
+	return &Env{
+		Args: os.Args, Getenv: os.Getenv, Environ: os.Environ(), Stdin: os.Stdin, Stderr: os.Stderr,
+		Getwd: os.Getwd, Self: self, Exec: syscall.Exec,
+	}
+}
+
+// Run runs rampart-sh. On allow it execs the real shell and does not
+// return; otherwise it returns the exit code.
+func Run(e *Env) int {
+	args := e.Args[1:]
+	if len(args) == 2 && args[0] == checkLineFlag {
+		return checkLine(e, args[1])
+	}
+	real, err := RealShell(e.Args[0], e.Getenv("RAMPART_REAL_SHELL"), e.Getenv("PATH"), e.Self)
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "rampart-sh: %v\n", err)
+		return ExitBlocked
+	}
+	mode := strings.ToLower(e.Getenv("RAMPART_MODE"))
+	if mode == "disabled" || mode == "off" {
+		return e.execShell(real, args)
+	}
+	inv, err := ParseArgs(args, isFile, isTerminal(e.Stdin))
+	if err != nil {
+		// Nothing will run: the real shell reports the mistake itself.
+		return e.execShell(real, args)
+	}
+	switch inv.Mode {
+	case ModeCommand:
+		if e.callsSelf(inv.Command) {
+			// A shim shell running "rampart-sh 'LINE'" (Claude Code's
+			// prefix): the inner rampart-sh judges LINE.
+			return e.execShell(real, args)
+		}
+		if code, ok := e.judge(inv.Command, "shell"); !ok {
+			return code
+		}
+		return e.execShell(real, args)
+	case ModePrefix:
+		judged := inv.Command
+		if cmd, ok := UnwrapClaudeCode(inv.Command); ok {
+			judged = cmd
+		}
+		if code, ok := e.judge(judged, "shell/claude-code-prefix"); !ok {
+			return code
+		}
+		return e.execArgv(real, []string{filepath.Base(real), "-c", inv.Command})
+	case ModeScript:
+		data, err := readLimited(inv.Script)
+		if err != nil {
+			// The real shell reports a missing or unreadable script.
+			return e.execShell(real, args)
+		}
+		if code, ok := e.judge(string(data), "shell/script"); !ok {
+			return code
+		}
+		return e.execShell(real, args)
+	case ModeStdin:
+		data, err := io.ReadAll(io.LimitReader(e.Stdin, maxScript+1))
+		if err != nil || len(data) > maxScript {
+			fmt.Fprintf(e.Stderr, "rampart: blocked: a script on stdin that could not be read whole for checking\n")
+			return ExitBlocked
+		}
+		if code, ok := e.judge(string(data), "shell/stdin"); !ok {
+			return code
+		}
+		// The real shell reads the same script from a memory file in
+		// place of the stdin that was consumed.
+		if err := replaceStdin(data); err != nil {
+			fmt.Fprintf(e.Stderr, "rampart-sh: %v\n", err)
+			return ExitBlocked
+		}
+		return e.execShell(real, args)
+	default:
+		return e.interactive(real, inv)
+	}
+}
+
+func (e *Env) argv0For(real string) string {
+	name := strings.TrimPrefix(filepath.Base(e.Args[0]), "-")
+	if knownShells[name] {
+		return e.Args[0] // keeps a login shell's "-bash"
+	}
+	return filepath.Base(real)
+}
+
+// execShell runs the real shell with the original arguments.
+func (e *Env) execShell(real string, args []string) int {
+	return e.execArgv(real, append([]string{e.argv0For(real)}, args...))
+}
+
+func (e *Env) execArgv(real string, argv []string) int {
+	err := e.Exec(real, argv, e.Environ)
+	fmt.Fprintf(e.Stderr, "rampart-sh: cannot run the real shell %s: %v\n", real, err)
+	return 127
+}
+
+// callsSelf reports whether cmd is only "rampart-sh 'ARG'", naming this
+// executable by its path (or by its name alone).
+func (e *Env) callsSelf(cmd string) bool {
+	if e.Self == "" {
+		return false
+	}
+	file, err := syntax.NewParser().Parse(strings.NewReader(cmd), "")
+	if err != nil || len(file.Stmts) != 1 || len(file.Stmts[0].Redirs) > 0 {
+		return false
+	}
+	call, ok := file.Stmts[0].Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Assigns) > 0 || len(call.Args) != 2 {
+		return false
+	}
+	name, ok := quotedLiteral(call.Args[0])
+	if !ok || !(name == e.Self || name == filepath.Base(e.Self) && !strings.Contains(name, "/")) {
+		return false
+	}
+	_, ok = quotedLiteral(call.Args[1])
+	return ok
+}
+
+// judge decides cmd; ok is true when it may run. Otherwise code is the
+// exit code and the reason is on stderr.
+func (e *Env) judge(cmd, adapter string) (code int, ok bool) {
+	cwd, _ := e.Getwd()
+	call := engine.ToolCall{Tool: engine.ToolExec, Command: cmd, Cwd: cwd, Agent: agentName(e.Getenv), Session: sessionID(e.Getenv), Home: e.Getenv("HOME")}
+	enforce := strings.ToLower(e.Getenv("RAMPART_MODE")) != "monitor"
+	prog, err := loadProgram(e.Getenv, cwd)
+	if err != nil {
+		e.record(&audit.Record{Adapter: adapter, Agent: call.Agent, Session: call.Session, Tool: call.Tool, Command: cmd, Cwd: cwd, Decision: "error", Error: err.Error()})
+		if failOpen(e.Getenv) || !enforce {
+			fmt.Fprintf(e.Stderr, "rampart-sh: warning: the policies could not be loaded, the command runs unchecked (fail-open): %v\n", err)
+			return 0, true
+		}
+		fmt.Fprintf(e.Stderr, "rampart: blocked: %s\nrampart: the policies could not be loaded (fail-closed): %v\n", oneLine(cmd), err)
+		return ExitBlocked, false
+	}
+	start := time.Now()
+	d := prog.Eval(&call)
+	rec := audit.FromCall(adapter, call, d, time.Since(start))
+	if d.Decision == engine.ActionAsk && enforce {
+		e.record(rec)
+		d = e.approve(call, d)
+		rec = audit.FromCall(adapter, call, d, time.Since(start))
+		rec.Event = audit.EventApproval
+	}
+	e.record(rec)
+	if d.Allowed() || !enforce {
+		return 0, true
+	}
+	fmt.Fprintf(e.Stderr, "rampart: blocked: %s\n", oneLine(cmd))
+	reason := strings.TrimSpace(d.Message)
+	if d.Rule != "" {
+		reason = fmt.Sprintf("%s/%s: %s", d.Policy, d.Rule, reason)
+	}
+	fmt.Fprintf(e.Stderr, "rampart: %s\n", reason)
+	return ExitBlocked, false
+}
+
+func (e *Env) record(r *audit.Record) {
+	home := rampartHome(e.Getenv)
+	if home == "" {
+		return
+	}
+	w, err := audit.Open(audit.DefaultDir(home), audit.Options{})
+	if err == nil {
+		err = w.Append(r)
+		w.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "rampart-sh: warning: %v; this decision is not recorded\n", err)
+	}
+}
+
+// agentName is $RAMPART_AGENT, else claude-code inside Claude Code, else
+// "shell".
+func agentName(getenv func(string) string) string {
+	if a := getenv("RAMPART_AGENT"); a != "" {
+		return a
+	}
+	if getenv("CLAUDECODE") == "1" || getenv("CLAUDE_CODE_SESSION_ID") != "" {
+		return "claude-code"
+	}
+	return "shell"
+}
+
+func sessionID(getenv func(string) string) string {
+	for _, k := range []string{"RAMPART_SESSION", "CLAUDE_CODE_SESSION_ID"} {
+		if v := getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func failOpen(getenv func(string) string) bool {
+	switch strings.ToLower(getenv("RAMPART_FAIL_OPEN")) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
+}
+
+func isTerminal(f *os.File) bool {
+	if f == nil {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxScript+1))
+	if err == nil && len(data) > maxScript {
+		err = fmt.Errorf("%s is larger than %d MiB", path, maxScript>>20)
+	}
+	return data, err
+}
+
+// replaceStdin puts data on fd 0 as a memory file, rewound.
+func replaceStdin(data []byte) error {
+	fd, err := unix.MemfdCreate("rampart-sh-stdin", 0)
+	if err != nil {
+		return fmt.Errorf("cannot hand the script to the shell: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "stdin-script")
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("cannot hand the script to the shell: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("cannot hand the script to the shell: %w", err)
+	}
+	return unix.Dup2(fd, 0)
+}
