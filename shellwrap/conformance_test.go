@@ -1,0 +1,169 @@
+package shellwrap
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+// rampartSh builds cmd/rampart-sh once for the tests that run it for real.
+var rampartSh = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "rampart-sh-test-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "rampart-sh")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/rampart-sh").CombinedOutput()
+	if err != nil {
+		return "", errors.New("go build ../cmd/rampart-sh: " + err.Error() + "\n" + string(out))
+	}
+	return bin, nil
+})
+
+// sandboxEnv is a throwaway HOME and RAMPART_HOME with a fake SSH key.
+func sandboxEnv(t *testing.T) (home string, env []string) {
+	t.Helper()
+	home = t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
+	os.WriteFile(filepath.Join(home, ".ssh", "id_rsa"), []byte("FAKE-KEY-FOR-TESTS\n"), 0o600)
+	env = []string{"HOME=" + home, "RAMPART_HOME=" + filepath.Join(home, ".rampart"), "PATH=" + os.Getenv("PATH"), "LANG=C", "RAMPART_PROFILE=standard"}
+	return home, env
+}
+
+type shellResult struct {
+	stdout, stderr string
+	code           int
+}
+
+func runShell(t *testing.T, env []string, stdin string, dir string, argv ...string) shellResult {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env, cmd.Dir = env, dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		}
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return shellResult{out.String(), errOut.String(), code}
+}
+
+// Every allowed snippet behaves exactly as under bash: same stdout,
+// stderr and exit code.
+func TestConformanceWithBash(t *testing.T) {
+	sh, err := rampartSh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, env := sandboxEnv(t)
+	dir := t.TempDir()
+	snippets := []struct {
+		cmd   string
+		args  []string
+		stdin string
+	}{
+		{cmd: `echo "a  b" 'c  d' $'e\tf' "$((6*7))"`},
+		{cmd: `printf '%s\n' "$0" "$1" "$#" "$@"`, args: []string{"zero", "one", "two words"}},
+		{cmd: "cat <<EOF\nhere $((1+1))\nEOF\ncat <<'EOF'\nliteral $HOME\nEOF"},
+		{cmd: `printf 'b\na\nc\n' | sort | tr a-z A-Z | head -2`},
+		{cmd: `set -e; true; false; echo not reached`},
+		{cmd: `set -o pipefail; false | true; echo "status $?"`},
+		{cmd: `trap 'echo trapped $?' EXIT; exit 5`},
+		{cmd: `f() { return 3; }; f; echo "f=$?"; (exit 4); echo "sub=$?"`},
+		{cmd: `no-such-command-rampart-test`},
+		{cmd: `echo to-stderr >&2; exit 2`},
+		{cmd: `read a b; echo "[$a] [$b]"; cat`, stdin: "one two three\nrest of stdin\n"},
+		{cmd: `while read -r l; do echo "<$l>"; done`, stdin: "x\ny\n"},
+		{cmd: `kill -TERM $$; echo not reached`},
+		{cmd: `x=1; { x=2; }; (x=3); echo $x; echo ${UNSET:-default} ${#HOME}`},
+		{cmd: `for i in 1 2 3; do case $i in 2) continue;; esac; echo $i; done`},
+		{cmd: `cd / && pwd; cd - >/dev/null; echo back`},
+		{cmd: `echo 'rm -rf /' > notes.txt; cat notes.txt; rm notes.txt`},
+		{cmd: `exit 300`},
+	}
+	for _, s := range snippets {
+		argvBash := append([]string{"bash", "-c", s.cmd}, s.args...)
+		argvSh := append([]string{sh, "-c", s.cmd}, s.args...)
+		want := runShell(t, env, s.stdin, dir, argvBash...)
+		got := runShell(t, env, s.stdin, dir, argvSh...)
+		if got != want {
+			t.Errorf("%q:\nrampart-sh: %+v\nbash:       %+v", s.cmd, got, want)
+		}
+	}
+	// The other calling forms too.
+	for _, argv := range [][]string{{"-lc", "echo login"}, {"-c", "-l", "echo $0", "name"}, {"-e", "-o", "pipefail", "-c", "false | true; echo no"}, {"--norc", "-c", "echo norc"}} {
+		want := runShell(t, env, "", dir, append([]string{"bash"}, argv...)...)
+		got := runShell(t, env, "", dir, append([]string{sh}, argv...)...)
+		if got != want {
+			t.Errorf("%q:\nrampart-sh: %+v\nbash:       %+v", argv, got, want)
+		}
+	}
+}
+
+// What the policies deny does not run: exit 126, the reason on stderr, and
+// a marker that the command would create is absent, in every calling form.
+func TestDeniedCommandsDoNotRun(t *testing.T) {
+	sh, err := rampartSh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, env := sandboxEnv(t)
+	marker := filepath.Join(home, "marker")
+	denied := "touch " + marker + " && cat ~/.ssh/id_rsa"
+	script := filepath.Join(home, "script.sh")
+	os.WriteFile(script, []byte("#!/bin/bash\n"+denied+"\n"), 0o755)
+	forms := map[string][]string{
+		"-c":     {sh, "-c", denied},
+		"-lc":    {sh, "-lc", denied},
+		"script": {sh, script},
+		"prefix": {sh, "eval '" + denied + "' < /dev/null && pwd -P >| " + filepath.Join(home, "cwd")},
+	}
+	for name, argv := range forms {
+		res := runShell(t, env, "", home, argv...)
+		if res.code != ExitBlocked || !strings.HasPrefix(res.stderr, "rampart: blocked: ") || res.stdout != "" {
+			t.Errorf("%s: %+v", name, res)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%s: the denied command ran", name)
+		}
+	}
+	res := runShell(t, env, denied+"\n", home, sh, "-s")
+	if res.code != ExitBlocked {
+		t.Errorf("stdin: %+v", res)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("stdin: the denied command ran")
+	}
+	// Monitor mode records but runs.
+	res = runShell(t, append(env, "RAMPART_MODE=monitor"), "", home, sh, "-c", denied)
+	if res.code != 0 || !strings.Contains(res.stdout, "FAKE-KEY") {
+		t.Errorf("monitor: %+v", res)
+	}
+	data, _ := os.ReadFile(filepath.Join(home, ".rampart", "audit", mustOneFile(t, filepath.Join(home, ".rampart", "audit"))))
+	if n := strings.Count(string(data), `"decision":"deny"`); n != 6 {
+		t.Errorf("%d deny records in the audit trail, want 6:\n%s", n, data)
+	}
+}
+
+func mustOneFile(t *testing.T, dir string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if len(m) != 1 {
+		t.Fatalf("audit files %v", m)
+	}
+	return filepath.Base(m[0])
+}
