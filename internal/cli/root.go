@@ -84,6 +84,7 @@ then the project's .rampart/policy.yaml, which may only tighten the rules.`,
 		NewCmdHook(proc, nil),
 		NewCmdSetup(proc),
 		NewCmdAudit(proc),
+		NewCmdWatch(proc, nil),
 	)
 	return root
 }
