@@ -167,3 +167,24 @@ func mustOneFile(t *testing.T, dir string) string {
 	}
 	return filepath.Base(m[0])
 }
+
+// A script file (as run through its #! line) with command names in
+// variables runs, flagged as log; its literal denied commands still stop it.
+func TestScriptWithDynamicNames(t *testing.T) {
+	sh, err := rampartSh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, env := sandboxEnv(t)
+	script := filepath.Join(home, "tool.sh")
+	os.WriteFile(script, []byte("#!/usr/bin/env bash\nREADLINK=$(echo readlink)\nout=$($READLINK -f .)\necho \"ok $out\"\n"), 0o755)
+	res := runShell(t, env, "", home, sh, script)
+	if res.code != 0 || !strings.HasPrefix(res.stdout, "ok ") {
+		t.Fatalf("%+v", res)
+	}
+	// The same as a -c command an agent typed is an ask (denied without a server).
+	res = runShell(t, env, "", home, sh, "-c", "READLINK=$(echo readlink); out=$($READLINK -f .); echo \"ok $out\"")
+	if res.code != ExitBlocked {
+		t.Fatalf("-c: %+v", res)
+	}
+}

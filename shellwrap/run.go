@@ -20,6 +20,9 @@ import (
 // shell's own code for "found but cannot execute".
 const ExitBlocked = 126
 
+// adapterScript names script files in the audit trail.
+const adapterScript = "shell/script"
+
 // maxScript bounds a script read from stdin or a file for analysis.
 const maxScript = 16 << 20
 
@@ -93,7 +96,7 @@ func Run(e *Env) int {
 			// The real shell reports a missing or unreadable script.
 			return e.execShell(real, args)
 		}
-		if code, ok := e.judge(string(data), "shell/script"); !ok {
+		if code, ok := e.judge(string(data), adapterScript); !ok {
 			return code
 		}
 		return e.execShell(real, args)
@@ -177,6 +180,13 @@ func (e *Env) judge(cmd, adapter string) (code int, ok bool) {
 	}
 	start := time.Now()
 	d := prog.Eval(&call)
+	if adapter == adapterScript && engine.IsUnresolvedAsk(d) {
+		// A script run as a program (often through its #! line, by a
+		// tool such as a pyenv shim) is full of command names in
+		// variables. Those are flagged, not stopped; what its literal
+		// commands deny is still denied.
+		d.Decision = engine.ActionLog
+	}
 	rec := audit.FromCall(adapter, call, d, time.Since(start))
 	if d.Decision == engine.ActionAsk && enforce {
 		e.record(rec)

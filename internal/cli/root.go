@@ -83,6 +83,7 @@ then the project's .rampart/policy.yaml, which may only tighten the rules.`,
 		NewCmdVersion(proc, nil),
 		NewCmdHook(proc, nil),
 		NewCmdSetup(proc),
+		NewCmdWrap(proc, nil),
 		NewCmdAudit(proc),
 		NewCmdWatch(proc, nil),
 	)
