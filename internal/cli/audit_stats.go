@@ -280,10 +280,12 @@ func countList(counts map[string]int, known []string) string {
 	return strings.Join(parts, ", ")
 }
 
-// writeCounts prints counts most first (then by name).
+// writeCounts prints counts most first, then by name, (none) last.
 func writeCounts(b *strings.Builder, title string, counts map[string]int) {
 	keys := sortedKeys(counts)
-	slices.SortStableFunc(keys, func(x, y string) int { return cmp.Compare(counts[y], counts[x]) })
+	slices.SortStableFunc(keys, func(x, y string) int {
+		return cmp.Or(cmp.Compare(counts[y], counts[x]), cmp.Compare(boolInt(x == noneKey), boolInt(y == noneKey)))
+	})
 	b.WriteString(title)
 	rows := make([][]string, len(keys))
 	for i, k := range keys {
@@ -339,4 +341,11 @@ func sortedKeys(m map[string]int) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
