@@ -73,6 +73,12 @@ func (e *InvalidConfigError) Error() string {
 
 func (e *InvalidConfigError) Unwrap() error { return e.Err }
 
+// ConflictError means the config holds a setting of the user's own where
+// setup would put Rampart's; setup changes nothing.
+type ConflictError struct{ msg string }
+
+func (e *ConflictError) Error() string { return e.msg }
+
 // IsRampartHook reports whether a hook command runs "rampart hook AGENT"
 // (by any path to the binary, with any flags).
 func IsRampartHook(command, agent string) bool {
@@ -93,16 +99,23 @@ func IsRampartHook(command, agent string) bool {
 
 // PlanClaudeCode plans adding Rampart's hooks (running command) to the
 // settings file at path. force replaces a file that is not valid JSON.
-func PlanClaudeCode(path, command string, force bool) (*Change, error) {
-	return planClaudeCode(path, command, force, false)
+// shellPrefix, when not empty, is the rampart-sh binary to set as
+// env.CLAUDE_CODE_SHELL_PREFIX: a second line of defence behind the hooks.
+func PlanClaudeCode(path, command, shellPrefix string, force bool) (*Change, error) {
+	return planClaudeCode(path, command, shellPrefix, force, false)
 }
 
-// PlanClaudeCodeRemove plans taking out exactly the entries setup added.
+// PlanClaudeCodeRemove plans taking out exactly the entries setup added,
+// the shell prefix included when it is rampart-sh.
 func PlanClaudeCodeRemove(path string, force bool) (*Change, error) {
-	return planClaudeCode(path, "", force, true)
+	return planClaudeCode(path, "", "", force, true)
 }
 
-func planClaudeCode(path, command string, force, remove bool) (*Change, error) {
+// ClaudeShellPrefixKey is the env setting Claude Code runs its Bash tool's
+// commands through.
+const ClaudeShellPrefixKey = "CLAUDE_CODE_SHELL_PREFIX"
+
+func planClaudeCode(path, command, shellPrefix string, force, remove bool) (*Change, error) {
 	before, err := readConfig(path)
 	if err != nil {
 		return nil, err
@@ -162,6 +175,9 @@ func planClaudeCode(path, command string, force, remove bool) (*Change, error) {
 		root.set("hooks", raw)
 	} else {
 		root.remove("hooks")
+	}
+	if err := editShellPrefix(root, shellPrefix, remove, force, path, c); err != nil {
+		return nil, err
 	}
 	raw, _ := root.marshal()
 	if c.After, err = indent(raw); err != nil {
@@ -277,4 +293,53 @@ func InstalledClaudeCommands(data []byte) (map[string][][2]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// editShellPrefix sets env.CLAUDE_CODE_SHELL_PREFIX to rampart-sh, or on
+// remove takes it out when it names rampart-sh (a prefix of the user's own
+// is left alone).
+func editShellPrefix(root *object, shellPrefix string, remove, force bool, path string, c *Change) error {
+	if shellPrefix == "" && !remove {
+		return nil
+	}
+	env := newObject()
+	if raw, ok := root.get("env"); ok {
+		var err error
+		if env, err = parseObject(raw); err != nil {
+			if !force {
+				return &InvalidConfigError{Path: path, Err: fmt.Errorf(`"env" is not an object: %w`, err)}
+			}
+			env = newObject()
+		}
+	}
+	current := ""
+	if raw, ok := env.get(ClaudeShellPrefixKey); ok {
+		json.Unmarshal(raw, &current)
+	}
+	switch {
+	case remove && IsRampartSh(current):
+		env.remove(ClaudeShellPrefixKey)
+		c.Summary = append(c.Summary, "removed "+ClaudeShellPrefixKey)
+	case remove:
+		return nil
+	case current != "" && !IsRampartSh(current):
+		return &ConflictError{fmt.Sprintf("%s already sets %s to %q; Rampart will not replace your own prefix (remove it first, or chain it yourself)", path, ClaudeShellPrefixKey, current)}
+	default:
+		raw, _ := json.Marshal(shellPrefix)
+		env.set(ClaudeShellPrefixKey, raw)
+		c.Summary = append(c.Summary, fmt.Sprintf("env.%s = %s: Bash commands also pass through rampart-sh", ClaudeShellPrefixKey, shellPrefix))
+	}
+	if env.len() > 0 {
+		raw, _ := env.marshal()
+		root.set("env", raw)
+	} else {
+		root.remove("env")
+	}
+	return nil
+}
+
+// IsRampartSh reports whether a shell prefix runs rampart-sh.
+func IsRampartSh(prefix string) bool {
+	words, err := shellwords.Parse(prefix)
+	return err == nil && len(words) == 1 && filepath.Base(words[0]) == "rampart-sh"
 }

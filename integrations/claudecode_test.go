@@ -50,7 +50,7 @@ const userSettings = `{
 
 func TestClaudeSetupKeepsEverythingElse(t *testing.T) {
 	path := writeSettings(t, userSettings)
-	c, err := PlanClaudeCode(path, testCommand, false)
+	c, err := PlanClaudeCode(path, testCommand, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestClaudeSetupKeepsEverythingElse(t *testing.T) {
 	}
 
 	// A second run changes nothing.
-	again, err := PlanClaudeCode(path, testCommand, false)
+	again, err := PlanClaudeCode(path, testCommand, "", false)
 	if err != nil || again.Changed {
 		t.Fatalf("second setup: changed=%v err=%v", again.Changed, err)
 	}
@@ -124,7 +124,7 @@ func TestClaudeSetupKeepsEverythingElse(t *testing.T) {
 
 func TestClaudeSetupNewFileAndMovedBinary(t *testing.T) {
 	path := writeSettings(t, "")
-	c, err := PlanClaudeCode(path, testCommand, false)
+	c, err := PlanClaudeCode(path, testCommand, "", false)
 	if err != nil || !c.Changed {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestClaudeSetupNewFileAndMovedBinary(t *testing.T) {
 		t.Errorf("new settings file mode %v", st.Mode())
 	}
 	moved := "'/home/me/my tools/rampart' hook claude-code"
-	c, _ = PlanClaudeCode(path, moved, false)
+	c, _ = PlanClaudeCode(path, moved, "", false)
 	after := apply(t, c)
 	if strings.Count(after, "hook claude-code") != 3 || !strings.Contains(after, "my tools") {
 		t.Fatalf("moved binary not updated in place:\n%s", after)
@@ -147,7 +147,7 @@ func TestClaudeSetupNewFileAndMovedBinary(t *testing.T) {
 func TestClaudeSetupRefusesInvalidJSON(t *testing.T) {
 	for _, bad := range []string{`{"model": "opus",}`, `[1,2]`, `{"hooks": []}`, `{"hooks": {"PreToolUse": {}}}`, `{} x`} {
 		path := writeSettings(t, bad)
-		_, err := PlanClaudeCode(path, testCommand, false)
+		_, err := PlanClaudeCode(path, testCommand, "", false)
 		var invalid *InvalidConfigError
 		if err == nil || !errorsAs(err, &invalid) {
 			t.Errorf("%s: err = %v, want InvalidConfigError", bad, err)
@@ -157,7 +157,7 @@ func TestClaudeSetupRefusesInvalidJSON(t *testing.T) {
 		if string(data) != bad {
 			t.Errorf("%s: the file was changed", bad)
 		}
-		c, err := PlanClaudeCode(path, testCommand, true)
+		c, err := PlanClaudeCode(path, testCommand, "", true)
 		if err != nil || !c.Changed {
 			t.Errorf("%s --force: %v", bad, err)
 		}
@@ -188,5 +188,30 @@ func TestHookCommandQuotes(t *testing.T) {
 	}
 	if got := HookCommand("/home/o'neil/bin x/rampart", "hook", "claude-code"); got != `'/home/o'\''neil/bin x/rampart' hook claude-code` {
 		t.Errorf("got %s", got)
+	}
+}
+
+func TestClaudeSetupShellPrefix(t *testing.T) {
+	path := writeSettings(t, `{"env": {"FOO": "1"}}`)
+	c, err := PlanClaudeCode(path, testCommand, "/opt/rampart/bin/rampart-sh", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := apply(t, c)
+	if !strings.Contains(after, `"CLAUDE_CODE_SHELL_PREFIX": "/opt/rampart/bin/rampart-sh"`) || !strings.Contains(after, `"FOO": "1"`) {
+		t.Fatalf("after:\n%s", after)
+	}
+	rm, _ := PlanClaudeCodeRemove(path, false)
+	if after := apply(t, rm); !sameJSON([]byte(after), []byte(`{"env": {"FOO": "1"}}`)) {
+		t.Fatalf("after remove:\n%s", after)
+	}
+	// A prefix of the user's own is never replaced or removed.
+	path = writeSettings(t, `{"env": {"CLAUDE_CODE_SHELL_PREFIX": "/usr/local/bin/audit-log"}}`)
+	if _, err := PlanClaudeCode(path, testCommand, "/opt/rampart/bin/rampart-sh", false); err == nil {
+		t.Fatal("replaced the user's own shell prefix")
+	}
+	rm, _ = PlanClaudeCodeRemove(path, false)
+	if rm.Changed {
+		t.Fatal("remove took out the user's own shell prefix")
 	}
 }

@@ -10,12 +10,17 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/rampart-dev/rampart/shellwrap"
 )
 
 // TestMain lets the test binary stand in for the rampart command inside
 // the scripts.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"rampart": main})
+	testscript.Main(m, map[string]func(){
+		"rampart":    main,
+		"rampart-sh": func() { os.Exit(shellwrap.Run(shellwrap.OSEnv())) },
+	})
 }
 
 // TestScripts runs testdata/*.txtar: rampart command lines with their exact

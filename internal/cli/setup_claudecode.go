@@ -25,6 +25,8 @@ type SetupClaudeCodeOptions struct {
 	DryRun  bool
 	Force   bool
 	Check   bool
+	// Shell also sets CLAUDE_CODE_SHELL_PREFIX to rampart-sh.
+	Shell bool
 	// Binary is the rampart executable the hook runs (default: this one).
 	Binary string
 }
@@ -51,8 +53,14 @@ to the audit trail.
 Every other setting and hook is kept as it was. Running setup again changes
 nothing; a moved binary is updated in place. The file is written atomically
 and the previous version is kept as settings.json.rampart-backup-TIME.
-A settings file that is not valid JSON is left alone unless --force.`,
+A settings file that is not valid JSON is left alone unless --force.
+
+--shell also sets env.CLAUDE_CODE_SHELL_PREFIX to rampart-sh (installed
+next to rampart), which Claude Code runs every Bash command through: a
+second check of the same command behind the hook (see "rampart-sh").
+--remove takes it out again; a prefix of your own is never replaced.`,
 		Example: `  rampart setup claude-code
+  rampart setup claude-code --shell     # and Bash through rampart-sh too
   rampart setup claude-code --dry-run   # show the result, change nothing
   rampart setup claude-code --check     # verify the installed hooks work
   rampart setup claude-code --remove`,
@@ -72,6 +80,7 @@ A settings file that is not valid JSON is left alone unless --force.`,
 	f.BoolVar(&opts.Remove, "remove", false, "take out Rampart's hooks")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print the settings file as it would be written; change nothing")
 	f.BoolVar(&opts.Force, "force", false, "replace a settings file that is not valid JSON (the old one is backed up)")
+	f.BoolVar(&opts.Shell, "shell", false, "also run Bash commands through rampart-sh (env.CLAUDE_CODE_SHELL_PREFIX), a second line of defence")
 	f.BoolVar(&opts.Check, "check", false, "verify the installed hooks: present, covering every tool, and answering")
 	f.StringVar(&opts.Binary, "rampart-path", "", "the rampart `BINARY` the hooks run (default: this executable)")
 	return cmd
@@ -131,9 +140,24 @@ func setupClaudeCodeRun(opts *SetupClaudeCodeOptions) error {
 		if bin, err = opts.rampartBinary(); err != nil {
 			return err
 		}
-		change, err = integrations.PlanClaudeCode(path, integrations.HookCommand(bin, "hook", "claude-code"), opts.Force)
+		prefix := ""
+		if opts.Shell {
+			sh, err := findRampartSh(opts.Proc, filepath.Join(filepath.Dir(bin), "rampart-sh"))
+			if err == nil {
+				_, err = os.Stat(sh)
+			}
+			if err != nil {
+				return withCode(ExitConfig, fmt.Errorf("--shell: rampart-sh is not installed next to %s", bin), "run \"make install\", which installs both")
+			}
+			prefix = sh
+		}
+		change, err = integrations.PlanClaudeCode(path, integrations.HookCommand(bin, "hook", "claude-code"), prefix, opts.Force)
 	}
 	var invalid *integrations.InvalidConfigError
+	var conflict *integrations.ConflictError
+	if errors.As(err, &conflict) {
+		return withCode(ExitConfig, err)
+	}
 	if errors.As(err, &invalid) {
 		return withCode(ExitConfig, err, fmt.Sprintf("fix %s by hand, or run again with --force to replace it (the old file is backed up)", path))
 	}
