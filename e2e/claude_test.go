@@ -56,6 +56,8 @@ type sandbox struct {
 	home    string // the throwaway HOME
 	project string // the working directory, $HOME/project
 	caFile  string // the fake web server's certificate
+	// extraEnv is added to the environment of every run.
+	extraEnv []string
 }
 
 // newSandbox makes a throwaway HOME for a Claude Code run against api.
@@ -109,7 +111,7 @@ func (s *sandbox) environ() []string {
 		"ENABLE_TOOL_SEARCH=false",
 		"NODE_EXTRA_CA_CERTS=" + s.caFile,
 	}
-	return env
+	return append(env, s.extraEnv...)
 }
 
 // writeJSON writes v as indented JSON to path, making its directory.

@@ -41,7 +41,11 @@ platform_package() {
 	aarch64 | arm64) arch=arm64 ;;
 	*) die "unsupported architecture $(uname -m)" ;;
 	esac
-	if [[ $os == linux ]] && ! ldd --version 2>&1 | grep -qi -e glibc -e 'gnu libc'; then
+	# Read ldd's whole output first: with pipefail, "ldd | grep -q" fails
+	# at random when grep quits early and ldd dies of SIGPIPE.
+	local ldd_out
+	ldd_out="$(ldd --version 2>&1 || true)"
+	if [[ $os == linux ]] && ! grep -qi -e glibc -e 'gnu libc' <<<"$ldd_out"; then
 		libc=-musl
 	fi
 	echo "$PACKAGE-$os-$arch$libc"
