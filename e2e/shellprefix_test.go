@@ -26,7 +26,9 @@ type buildError struct {
 	err error
 }
 
-func (e *buildError) Error() string { return "go build ./cmd/rampart-sh: " + e.err.Error() + "\n" + e.out }
+func (e *buildError) Error() string {
+	return "go build ./cmd/rampart-sh: " + e.err.Error() + "\n" + e.out
+}
 
 // TestClaudeCodeShellPrefix runs the real Claude Code with
 // CLAUDE_CODE_SHELL_PREFIX=rampart-sh and no hooks: Claude Code hands its
