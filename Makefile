@@ -4,7 +4,8 @@
 #   make install         install them into $(PREFIX)/bin (PREFIX=~/.local)
 #   make test            gofmt check, go vet, unit tests and e2e: what CI runs
 #   make unit            go test ./... (no npm download)
-#   make bench           engine and profile benchmarks
+#   make bench           engine, audit and whole-process (hook, rampart-sh)
+#                        benchmarks
 #   make fuzz            each fuzz target for FUZZTIME (10s)
 #   make lint            gofmt check and go vet
 #   make e2e             the real Claude Code CLI (pinned, installed into .cache/)
@@ -62,8 +63,11 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./engine/... ./policies/...
+# Engine and audit micro-benchmarks, then whole-process costs of the hook
+# and rampart-sh next to /bin/true and bash in the same run.
+bench: all
+	$(GO) test -run '^$$' -bench . -benchmem ./engine/... ./policies/... ./audit/...
+	$(GO) run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh
 
 # Find every Fuzz target in the module and run each for FUZZTIME.
 fuzz:

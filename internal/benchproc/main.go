@@ -1,11 +1,14 @@
-// Command benchhook measures what an agent pays per tool call for
-// "rampart hook claude-code": the whole process, from exec to exit, with a
-// PreToolUse Bash sample on stdin and the standard profile, next to
-// /bin/true measured in the same run (interleaved, so a busy machine slows
-// both alike). The warm runs reuse the compiled-policy cache; the cold
-// runs delete it before every call.
+// Command benchproc measures what an agent pays per tool call for the
+// adapters that are a new process each time, from exec to exit, on the
+// standard profile, each next to its baseline measured in the same run
+// (interleaved, so a busy machine slows both alike):
 //
-//	go run ./internal/benchhook -rampart bin/rampart -n 300
+//   - "rampart hook claude-code" with a PreToolUse Bash sample on stdin,
+//     next to /bin/true; warm runs reuse the compiled-policy cache, cold
+//     runs delete it before every call;
+//   - "rampart-sh -c true" next to "bash -c true".
+//
+//	go run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh -n 300
 package main
 
 import (
@@ -23,13 +26,18 @@ const sample = `{"session_id":"bench","cwd":"/tmp","hook_event_name":"PreToolUse
 
 func main() {
 	rampart := flag.String("rampart", "bin/rampart", "the rampart `BINARY` to measure")
+	rampartSh := flag.String("rampart-sh", "bin/rampart-sh", "the rampart-sh `BINARY` to measure")
 	n := flag.Int("n", 300, "runs of each kind")
 	flag.Parse()
 	bin, err := filepath.Abs(*rampart)
 	if err != nil {
 		fail(err)
 	}
-	home, err := os.MkdirTemp("", "rampart-benchhook-")
+	shBin, err := filepath.Abs(*rampartSh)
+	if err != nil {
+		fail(err)
+	}
+	home, err := os.MkdirTemp("", "rampart-benchproc-")
 	if err != nil {
 		fail(err)
 	}
@@ -41,6 +49,13 @@ func main() {
 		cmd := exec.Command(bin, "hook", "claude-code")
 		cmd.Env, cmd.Stdin, cmd.Dir = env, bytes.NewReader([]byte(sample)), home
 		return cmd
+	}
+	shell := func(path string) func() *exec.Cmd {
+		return func() *exec.Cmd {
+			cmd := exec.Command(path, "-c", "true")
+			cmd.Env, cmd.Dir = env, home
+			return cmd
+		}
 	}
 	// One run to check the hook works (and to fill the cache).
 	if out, err := hook().CombinedOutput(); err != nil || len(out) != 0 {
@@ -54,6 +69,8 @@ func main() {
 		{"/bin/true", func() *exec.Cmd { return exec.Command("/bin/true") }, nil},
 		{"hook (warm cache)", hook, nil},
 		{"hook (cold cache)", hook, func() { os.RemoveAll(filepath.Join(rampartHome, "cache")) }},
+		{"bash -c true", shell("/bin/bash"), nil},
+		{"rampart-sh -c true", shell(shBin), nil},
 	}
 	times := make([][]time.Duration, len(kinds))
 	for i := 0; i < *n; i++ {
@@ -69,7 +86,7 @@ func main() {
 			times[k] = append(times[k], time.Since(start))
 		}
 	}
-	fmt.Printf("rampart hook claude-code, PreToolUse Bash \"git status\", standard profile, %d runs each, interleaved\n", *n)
+	fmt.Printf("whole processes, standard profile, %d runs each, interleaved; the hook reads a PreToolUse Bash \"git status\"\n", *n)
 	fmt.Printf("%-20s %10s %10s %10s\n", "", "median", "p90", "min")
 	medians := make([]time.Duration, len(kinds))
 	for k, kind := range kinds {
@@ -78,12 +95,12 @@ func main() {
 		medians[k] = ts[len(ts)/2]
 		fmt.Printf("%-20s %10s %10s %10s\n", kind.name, ms(medians[k]), ms(ts[len(ts)*9/10]), ms(ts[0]))
 	}
-	fmt.Printf("warm hook minus /bin/true: %s (median)\n", ms(medians[1]-medians[0]))
+	fmt.Printf("hook (warm) minus /bin/true: %s; rampart-sh minus bash: %s (medians)\n", ms(medians[1]-medians[0]), ms(medians[4]-medians[3]))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 
 func fail(err error) {
-	fmt.Fprintln(os.Stderr, "benchhook:", err)
+	fmt.Fprintln(os.Stderr, "benchproc:", err)
 	os.Exit(1)
 }
