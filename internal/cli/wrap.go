@@ -188,7 +188,11 @@ func wrapRun(opts *WrapOptions) error {
 		return withCode(ExitSoftware, err)
 	}
 	checked, blocked := countSession(home, session, start)
-	fmt.Fprintf(proc.Err, "rampart wrap: %d commands checked, %d blocked (session %s; see: rampart audit search --session %s)\n", checked, blocked, session, session)
+	noun := "commands"
+	if checked == 1 {
+		noun = "command"
+	}
+	fmt.Fprintf(proc.Err, "rampart wrap: %d %s checked, %d blocked (session %s; see: rampart audit search --session %s)\n", checked, noun, blocked, session, session)
 	return exitCode(code)
 }
 
