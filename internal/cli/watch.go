@@ -43,13 +43,15 @@ func NewCmdWatch(proc *Process, runF func(*WatchOptions) error) *cobra.Command {
 		Long: `Watch shows Rampart's decisions live: time, agent, tool, decision, the
 command, path or URL, and the rule that decided.
 
-It reads the running server's event stream ("rampart serve"): --url, else
-$RAMPART_URL, else the Unix socket ~/.rampart/rampart.sock when it exists,
-else http://127.0.0.1:9090, with the token from $RAMPART_TOKEN or
-~/.rampart/token. When no server answers (or with --no-server) it follows the
-audit files instead, which every adapter writes to; the header says which.
-If the server goes away, watch reconnects, and after a few failed attempts
-follows the audit files.
+It follows the audit files, which every adapter writes to, and when a Rampart
+server answers ("rampart serve") also the server's event stream: the
+server's decisions arrive at once, and the approvals it holds for a human
+can be answered from here. The server is --url, else $RAMPART_URL, else the
+Unix socket ~/.rampart/rampart.sock when it exists, else
+http://127.0.0.1:9090, with the token from $RAMPART_TOKEN or
+~/.rampart/token; --no-server skips it. The header says what watch reads. If
+the server goes away, watch says so, goes on with the files, and reconnects
+when the server is back.
 
 On a terminal, watch takes the whole screen: counters, the newest decisions,
 and the approvals waiting for a human (ask decisions held by the server).
@@ -80,7 +82,7 @@ decision as it arrives, and news about approvals and the server on stderr.`,
 	}
 	addDirFlag(cmd.Flags(), &opts.Dir)
 	cmd.Flags().StringVar(&opts.URL, "url", "", "the server's `URL` (http://HOST:PORT or unix:/path/to/socket; default: $RAMPART_URL, the socket in ~/.rampart, http://127.0.0.1:9090)")
-	cmd.Flags().BoolVar(&opts.NoServer, "no-server", false, "follow the audit files; do not ask a server")
+	cmd.Flags().BoolVar(&opts.NoServer, "no-server", false, "follow the audit files only; do not look for a server")
 	cmd.Flags().BoolVar(&opts.Plain, "plain", false, "print one line per decision even on a terminal")
 	opts.Filter.addFlags(cmd.Flags())
 	return cmd
@@ -95,9 +97,16 @@ type watchSession struct {
 		describe() string
 		run(ctx context.Context, emit func(watchEvent)) error
 	}
-	client *serverClient // nil when following the files
-	note   string        // why watch follows the files, if it does unasked
+	client *serverClient // nil when following the files only
+	note   string        // why watch follows the files only, if it does unasked
 	now    func() time.Time
+	dedup  recordDedup
+}
+
+// newRecord reports whether a record event is to be shown: new (not
+// already seen from the other source) and selected by the filters.
+func (s *watchSession) newRecord(r *audit.Record) bool {
+	return s.dedup.first(r) && s.query.Match(r)
 }
 
 func watchRun(o *WatchOptions) error {
@@ -134,10 +143,8 @@ func watchRun(o *WatchOptions) error {
 			s.source = &serverSource{client: client, files: files, backoff: backoff, retries: 3}
 		}
 	}
-	if s.client == nil {
-		if err := files.begin(); err != nil {
-			return withCode(ExitIOErr, err, fmt.Sprintf("check that %s is a folder you can read", dir))
-		}
+	if err := files.begin(); err != nil {
+		return withCode(ExitIOErr, err, fmt.Sprintf("check that %s is a folder you can read", dir))
 	}
 	if !o.Plain && isTerminal(o.Proc.Out) {
 		s.style = recordStyle{Loc: loc, Color: colorOutput(o.Proc)}
@@ -203,7 +210,7 @@ func (s *watchSession) printEvent(e watchEvent) error {
 	errOut := s.opts.Proc.Err
 	switch {
 	case e.Record != nil:
-		if s.query.Match(e.Record) {
+		if s.newRecord(e.Record) {
 			return writeString(s.opts.Proc.Out, s.style.line(e.Record)+"\n")
 		}
 	case e.Snapshot:

@@ -60,7 +60,7 @@ func (st *screenState) setStatus(msg string, warning bool) { st.status, st.warni
 func (st *screenState) apply(e watchEvent, s *watchSession) {
 	switch {
 	case e.Record != nil:
-		if !s.query.Match(e.Record) {
+		if !s.newRecord(e.Record) {
 			return
 		}
 		if e.Record.Event == audit.EventDecision || e.Record.Event == "" {

@@ -18,10 +18,11 @@ func screenSession(t *testing.T, f FilterOptions, online bool) *watchSession {
 		t.Fatal(err)
 	}
 	s := &watchSession{opts: &WatchOptions{Filter: f}, query: q, now: func() time.Time { return testNow }}
-	s.source = &fileSource{dir: "/a"}
+	files := &fileSource{dir: "/a"}
+	s.source = files
 	if online {
 		s.client = &serverClient{Label: "http://127.0.0.1:9090"}
-		s.source = &serverSource{client: s.client}
+		s.source = &serverSource{client: s.client, files: files}
 	}
 	return s
 }
@@ -39,7 +40,7 @@ func TestScreenRender(t *testing.T) {
 
 	got := st.render(80, 12, testNow, recordStyle{Loc: testLoc})
 	want := []string{
-		"rampart watch: server http://127.0.0.1:9090 (live events)",
+		"rampart watch: server http://127.0.0.1:9090 and audit files in /a",
 		"allow 1  deny 3  ask 1  log 0   filter: tool=exec,read,mcp",
 		"policies reloaded (0 sources)",
 		"approvals waiting (2): a approve, d deny, A always allow, j/k or arrows select",

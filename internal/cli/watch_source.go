@@ -30,29 +30,21 @@ type watchEvent struct {
 	Offline bool
 }
 
-// fileSource follows the audit files.
+// fileSource follows the audit files, which every adapter writes to.
 type fileSource struct {
 	dir  string
 	poll time.Duration
-	// afterSeq, when not zero, starts at the newest file instead of the
-	// end, skipping records up to it: what a server that went away may
-	// have written before watch switched to the files.
-	afterSeq uint64
-	cur      *audit.Cursor // where to start; set by begin
+	cur  *audit.Cursor // where to start; set by begin
 }
 
 func (f *fileSource) describe() string { return "audit files in " + f.dir }
 
-// begin fixes where following starts: the end of the trail now (or the
-// start of its newest file, with afterSeq). Records appended after begin
-// returns are all reported.
+// begin fixes where following starts: the end of the trail now. Records
+// appended after begin returns are all reported.
 func (f *fileSource) begin() error {
 	_, cur, err := audit.Last(f.dir, 0, audit.Query{})
 	if err != nil {
 		return err
-	}
-	if f.afterSeq > 0 && cur.File != "" {
-		cur = audit.Cursor{File: cur.File}
 	}
 	f.cur = &cur
 	return nil
@@ -65,7 +57,7 @@ func (f *fileSource) run(ctx context.Context, emit func(watchEvent)) error {
 		}
 	}
 	_, err := audit.Follow(ctx, f.dir, *f.cur, f.poll, func(e audit.Entry) error {
-		if e.Record != nil && e.Record.Seq > f.afterSeq {
+		if e.Record != nil {
 			emit(watchEvent{Record: e.Record})
 		}
 		return nil
@@ -73,19 +65,41 @@ func (f *fileSource) run(ctx context.Context, emit func(watchEvent)) error {
 	return err
 }
 
-// serverSource reads the server's event stream, reconnects when it drops,
-// and falls back to the audit files when the server stays away.
+// serverSource follows the audit files and, alongside, the server's event
+// stream: the files have every adapter's decisions (the hooks and the
+// shell wrapper write them directly), the stream has the server's at once
+// and the approvals it holds. A decision in both arrives twice; the
+// session shows it once (see [recordDedup]). When the stream drops,
+// serverSource says so and keeps trying to reconnect.
 type serverSource struct {
 	client  *serverClient
 	files   *fileSource
 	backoff time.Duration // the first wait before reconnecting
-	retries int           // reconnects before falling back to the files
-	lastSeq uint64        // the last record seen
+	retries int           // failed reconnects before saying the server is gone
 }
 
-func (s *serverSource) describe() string { return "server " + s.client.Label + " (live events)" }
+func (s *serverSource) describe() string {
+	return "server " + s.client.Label + " and " + s.files.describe()
+}
 
 func (s *serverSource) run(ctx context.Context, emit func(watchEvent)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.follow(ctx, emit)
+	}()
+	err := s.files.run(ctx, emit)
+	cancel()
+	<-done
+	return err
+}
+
+// follow reads the event stream until ctx is done, reconnecting with
+// backoff when it drops.
+func (s *serverSource) follow(ctx context.Context, emit func(watchEvent)) {
+	filesOnly := s.files.describe()
 	wait, failures, lost := s.backoff, 0, false
 	for {
 		connected := false
@@ -101,35 +115,32 @@ func (s *serverSource) run(ctx context.Context, emit func(watchEvent)) error {
 			return nil
 		})
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		if errors.Is(err, errUnauthorized) {
-			return s.fallBack(ctx, emit, fmt.Sprintf("the server at %s refused the token; check RAMPART_TOKEN or the token file", s.client.Label))
+			emit(watchEvent{Warning: true, Offline: true, Source: filesOnly,
+				Notice: fmt.Sprintf("the server at %s refused the token (check RAMPART_TOKEN or the token file); showing the %s only", s.client.Label, filesOnly)})
+			return
 		}
 		if !connected {
 			failures++
 		}
-		if failures > s.retries {
-			return s.fallBack(ctx, emit, fmt.Sprintf("the server at %s is gone (%v)", s.client.Label, err))
+		switch {
+		case !lost:
+			lost = true
+			emit(watchEvent{Warning: true, Offline: true, Source: "server " + s.client.Label + " (reconnecting) and " + filesOnly,
+				Notice: fmt.Sprintf("lost the server at %s (%v); reconnecting", s.client.Label, err)})
+		case failures == s.retries:
+			emit(watchEvent{Warning: true, Offline: true, Source: filesOnly + " (the server is gone)",
+				Notice: fmt.Sprintf("the server at %s is still gone (%v); showing the %s only until it is back", s.client.Label, err, filesOnly)})
 		}
-		lost = true
-		emit(watchEvent{Warning: true, Offline: true, Source: "server " + s.client.Label + " (reconnecting)",
-			Notice: fmt.Sprintf("lost the server at %s (%v); reconnecting in %s", s.client.Label, err, wait)})
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
-}
-
-// fallBack switches to following the audit files, saying why.
-func (s *serverSource) fallBack(ctx context.Context, emit func(watchEvent), why string) error {
-	s.files.afterSeq, s.files.cur = s.lastSeq, nil
-	emit(watchEvent{Warning: true, Offline: true, Source: s.files.describe(),
-		Notice: why + "; following the " + s.files.describe() + " instead"})
-	return s.files.run(ctx, emit)
 }
 
 // sendApprovals reports the pending approvals after (re)connecting.
@@ -154,7 +165,6 @@ func (s *serverSource) dispatch(m sseMessage, emit func(watchEvent)) {
 	case "decision":
 		r := new(audit.Record)
 		if err = json.Unmarshal([]byte(m.Data), r); err == nil {
-			s.lastSeq = max(s.lastSeq, r.Seq)
 			emit(watchEvent{Record: r})
 		}
 	case "approval":
@@ -199,4 +209,36 @@ func approvalRecord(a approval) *audit.Record {
 	r := audit.FromCall("", a.Call, a.Decision, 0)
 	r.Time = a.Created
 	return r
+}
+
+// recordDedup remembers the ids of the last records seen, so a record
+// that arrives from both the event stream and the files is shown once.
+type recordDedup struct {
+	seen  map[string]struct{}
+	order []string // ring of the ids in seen
+	next  int
+}
+
+// dedupWindow is how many record ids recordDedup remembers: far more than
+// can arrive from one source before the other delivers the same record.
+const dedupWindow = 4096
+
+// first reports whether r has not been seen before; records without an
+// id always count as new.
+func (d *recordDedup) first(r *audit.Record) bool {
+	if r.ID == "" {
+		return true
+	}
+	if d.seen == nil {
+		d.seen, d.order = make(map[string]struct{}, dedupWindow), make([]string, dedupWindow)
+	}
+	if _, ok := d.seen[r.ID]; ok {
+		return false
+	}
+	if old := d.order[d.next]; old != "" {
+		delete(d.seen, old)
+	}
+	d.seen[r.ID], d.order[d.next] = struct{}{}, r.ID
+	d.next = (d.next + 1) % dedupWindow
+	return true
 }
