@@ -212,3 +212,36 @@ func filesAfter(files []string, name string) []string {
 	}
 	return nil
 }
+
+// daySlack is how far beyond a file's days Query.Files still reads it: a
+// record's time can differ a little from its writer's clock (an adapter
+// may give the time of the call), and files change day in UTC.
+const daySlack = 24 * time.Hour
+
+// Files returns the audit files of dir, in chain order, that can hold the
+// records q selects by time: a file named for day D holds records written
+// from D until the day of the file after it, so files that end well
+// before q.Since or start well after q.Until are left out. Without time
+// bounds it returns every file, as [Files] does.
+func (q *Query) Files(dir string) ([]string, error) {
+	files, err := Files(dir)
+	if err != nil || q.Since.IsZero() && q.Until.IsZero() {
+		return files, err
+	}
+	start := func(name string) time.Time {
+		day, _, _ := parseFileName(name)
+		t, _ := time.Parse(dayLayout, day)
+		return t
+	}
+	var out []string
+	for i, name := range files {
+		if !q.Until.IsZero() && start(name).After(q.Until.Add(daySlack)) {
+			break
+		}
+		if !q.Since.IsZero() && i+1 < len(files) && start(files[i+1]).Add(daySlack).Before(q.Since) {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}

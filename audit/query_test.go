@@ -230,3 +230,34 @@ func readFile(t *testing.T, dir, name string) string {
 	}
 	return string(b)
 }
+
+func TestQueryFiles(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	w := openTest(t, dir, Options{Now: c.now, MaxFileBytes: 400})
+	for _, day := range []int{1, 1, 1, 5, 6, 20} {
+		c.t = time.Date(2026, 11, day, 12, 0, 0, 0, time.UTC)
+		if err := w.Append(&Record{Tool: "exec", Command: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := mustFiles(t, dir)
+	d := func(day, hour int) time.Time { return time.Date(2026, 11, day, hour, 0, 0, 0, time.UTC) }
+	for _, c := range []struct {
+		q    Query
+		want string
+	}{
+		{Query{}, strings.Join(all, ",")},
+		{Query{Since: d(6, 1)}, "2026-11-05.jsonl,2026-11-06.jsonl,2026-11-20.jsonl"},
+		{Query{Since: d(6, 0)}, "2026-11-01.1.jsonl,2026-11-05.jsonl,2026-11-06.jsonl,2026-11-20.jsonl"}, // a day of slack
+		{Query{Since: d(19, 0)}, "2026-11-06.jsonl,2026-11-20.jsonl"}, // the 6th's file runs until the 20th
+		{Query{Since: d(25, 0)}, "2026-11-20.jsonl"},
+		{Query{Until: d(2, 0)}, strings.Join(all[:len(all)-3], ",")},
+		{Query{Since: d(5, 12), Until: d(5, 13)}, "2026-11-01.1.jsonl,2026-11-05.jsonl,2026-11-06.jsonl"},
+	} {
+		got, err := c.q.Files(dir)
+		if err != nil || strings.Join(got, ",") != c.want {
+			t.Errorf("since %v until %v: %v %v, want %s", c.q.Since, c.q.Until, got, err, c.want)
+		}
+	}
+}

@@ -86,12 +86,9 @@ func auditSearchRun(o *AuditSearchOptions) error {
 	}
 	p := recordPrinter{JSON: o.JSON, Style: recordStyle{Loc: loc, Color: colorOutput(o.Proc)}}
 	out := bufio.NewWriter(o.Proc.Out)
-	found, files := 0, 0
+	found := 0
 	var writeErr error
-	err = audit.Scan(dir, func(e audit.Entry) error {
-		if e.Line == 1 {
-			files++
-		}
+	err = scanSelected(dir, &q, func(e audit.Entry) error {
 		if e.Record == nil || !q.Match(e.Record) {
 			return nil
 		}
@@ -111,10 +108,29 @@ func auditSearchRun(o *AuditSearchOptions) error {
 		return withCode(ExitIOErr, fmt.Errorf("writing the records: %w", err))
 	}
 	if found == 0 && !o.JSON {
-		if files == 0 {
+		if files, _ := audit.Files(dir); len(files) == 0 {
 			fmt.Fprintf(o.Proc.Err, "rampart: no audit records yet in %s\n", dir)
 		} else {
 			fmt.Fprintln(o.Proc.Err, "rampart: no records match")
+		}
+	}
+	return nil
+}
+
+// scanSelected calls fn for every whole line of the audit files that can
+// hold records q selects (see [audit.Query.Files]), in chain order; fn's
+// audit.ErrStop ends it early without an error.
+func scanSelected(dir string, q *audit.Query, fn func(audit.Entry) error) error {
+	files, err := q.Files(dir)
+	if err != nil {
+		return err
+	}
+	for _, name := range files {
+		if _, _, err := audit.ScanFrom(dir, name, 0, 0, fn); err != nil {
+			if errors.Is(err, audit.ErrStop) {
+				return nil
+			}
+			return err
 		}
 	}
 	return nil

@@ -203,7 +203,7 @@ func auditStatsRun(o *AuditStatsOptions) error {
 		return err
 	}
 	counter := newStatsCounter(loc)
-	err = audit.Scan(dir, func(e audit.Entry) error {
+	err = scanSelected(dir, &q, func(e audit.Entry) error {
 		switch {
 		case e.Record == nil:
 			counter.s.Unreadable++
