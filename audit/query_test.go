@@ -250,7 +250,7 @@ func TestQueryFiles(t *testing.T) {
 		{Query{}, strings.Join(all, ",")},
 		{Query{Since: d(6, 1)}, "2026-11-05.jsonl,2026-11-06.jsonl,2026-11-20.jsonl"},
 		{Query{Since: d(6, 0)}, "2026-11-01.1.jsonl,2026-11-05.jsonl,2026-11-06.jsonl,2026-11-20.jsonl"}, // a day of slack
-		{Query{Since: d(19, 0)}, "2026-11-06.jsonl,2026-11-20.jsonl"}, // the 6th's file runs until the 20th
+		{Query{Since: d(19, 0)}, "2026-11-06.jsonl,2026-11-20.jsonl"},                                    // the 6th's file runs until the 20th
 		{Query{Since: d(25, 0)}, "2026-11-20.jsonl"},
 		{Query{Until: d(2, 0)}, strings.Join(all[:len(all)-3], ",")},
 		{Query{Since: d(5, 12), Until: d(5, 13)}, "2026-11-01.1.jsonl,2026-11-05.jsonl,2026-11-06.jsonl"},
