@@ -146,11 +146,10 @@ func watchRun(o *WatchOptions) error {
 	if err := files.begin(); err != nil {
 		return withCode(ExitIOErr, err, fmt.Sprintf("check that %s is a folder you can read", dir))
 	}
+	s.style = recordStyle{Loc: loc, Color: colorOutput(o.Proc)}
 	if !o.Plain && isTerminal(o.Proc.Out) {
-		s.style = recordStyle{Loc: loc, Color: colorOutput(o.Proc)}
 		return s.runScreen(ctx)
 	}
-	s.style = recordStyle{Loc: loc}
 	return s.runLines(ctx)
 }
 

@@ -20,6 +20,10 @@ const (
 	screenTick   = 100 * time.Millisecond
 	maxRecent    = 1000            // decisions kept for redrawing
 	confirmAfter = 5 * time.Second // how long a first "A" waits for the second
+	// selectGrace is how long after the selected approval changed by
+	// itself (the one before it was answered or expired) the answer keys
+	// wait, so a key meant for one approval does not answer the next.
+	selectGrace = time.Second
 )
 
 // screenState is what the view shows. Only the view's loop changes it.
@@ -36,6 +40,10 @@ type screenState struct {
 	// confirmID is the approval a first "A" chose, until confirmBy.
 	confirmID string
 	confirmBy time.Time
+	// selectedID is the approval selected when the view last looked;
+	// selectedAt is when it changed other than by the user's keys.
+	selectedID string
+	selectedAt time.Time
 }
 
 // approvalAnswer is an answer the user gave with a key.
@@ -98,6 +106,17 @@ func (st *screenState) apply(e watchEvent, s *watchSession) {
 		st.canApprove, st.pending = false, nil
 	}
 	st.selected = min(max(st.selected, 0), max(len(st.pending)-1, 0))
+	if id := st.selectedApproval(); id != st.selectedID {
+		st.selectedID, st.selectedAt = id, s.now()
+	}
+}
+
+// selectedApproval is the id of the selected approval, or "".
+func (st *screenState) selectedApproval() string {
+	if len(st.pending) == 0 {
+		return ""
+	}
+	return st.pending[st.selected].ID
 }
 
 // key handles one key press; it returns an answer to send, or quit.
@@ -107,11 +126,13 @@ func (st *screenState) key(k string, now time.Time) (answer *approvalAnswer, qui
 	switch k {
 	case "q", "Q", "ctrl-c", "ctrl-d":
 		return nil, true
-	case "up", "k":
-		st.selected = max(st.selected-1, 0)
-		return nil, false
-	case "down", "j":
-		st.selected = min(st.selected+1, max(len(st.pending)-1, 0))
+	case "up", "k", "down", "j":
+		if k == "up" || k == "k" {
+			st.selected = max(st.selected-1, 0)
+		} else {
+			st.selected = min(st.selected+1, max(len(st.pending)-1, 0))
+		}
+		st.selectedID, st.selectedAt = st.selectedApproval(), time.Time{}
 		return nil, false
 	case "a", "d", "A":
 	default:
@@ -123,6 +144,10 @@ func (st *screenState) key(k string, now time.Time) (answer *approvalAnswer, qui
 	}
 	if len(st.pending) == 0 {
 		st.setStatus("no approval is waiting", false)
+		return nil, false
+	}
+	if now.Sub(st.selectedAt) < selectGrace {
+		st.setStatus("the selected approval just changed; look, then press again", true)
 		return nil, false
 	}
 	a := st.pending[st.selected]

@@ -120,8 +120,9 @@ func TestScreenKeys(t *testing.T) {
 		{"A", "", 1}, // a different approval: confirm again
 		{"A", "ap8 allow true", 1},
 	}
+	later := testNow.Add(selectGrace)
 	for i, step := range steps {
-		a, quit := st.key(step.key, testNow)
+		a, quit := st.key(step.key, later)
 		got := ""
 		if a != nil {
 			got = strings.Join([]string{a.ID, a.Decision, map[bool]string{true: "true", false: "false"}[a.Always]}, " ")
@@ -130,9 +131,23 @@ func TestScreenKeys(t *testing.T) {
 			t.Errorf("step %d (%s): answer %q selected %d, want %q %d", i, step.key, got, st.selected, step.answer, step.sel)
 		}
 	}
-	st.key("A", testNow)
-	if a, _ := st.key("A", testNow.Add(confirmAfter+time.Second)); a != nil {
+	st.key("A", later)
+	if a, _ := st.key("A", later.Add(confirmAfter+time.Second)); a != nil {
 		t.Errorf("a late second A was taken as confirmation")
+	}
+
+	// The selected approval is answered elsewhere: the next one moves
+	// under the cursor, and the keys wait a moment before answering it.
+	gone := st.pending[st.selected]
+	gone.Status = "approved"
+	clock := testNow.Add(time.Minute)
+	s.now = func() time.Time { return clock }
+	st.apply(watchEvent{Approval: &gone}, s)
+	if a, _ := st.key("a", clock.Add(selectGrace/2)); a != nil || !strings.Contains(st.status, "just changed") {
+		t.Errorf("a key right after the selection changed answered %+v (%q)", a, st.status)
+	}
+	if a, _ := st.key("a", clock.Add(selectGrace)); a == nil || a.ID != "ap7" {
+		t.Errorf("after the grace: %+v", a)
 	}
 	for _, k := range []string{"q", "ctrl-c"} {
 		if _, quit := st.key(k, testNow); !quit {
