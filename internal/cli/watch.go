@@ -97,7 +97,7 @@ type watchSession struct {
 		describe() string
 		run(ctx context.Context, emit func(watchEvent)) error
 	}
-	client *serverClient // nil when following the files only
+	client *watchClient // nil when following the files only
 	note   string        // why watch follows the files only, if it does unasked
 	now    func() time.Time
 	dedup  recordDedup
@@ -132,7 +132,7 @@ func watchRun(o *WatchOptions) error {
 	files := &fileSource{dir: dir, poll: poll}
 	s := &watchSession{opts: o, query: q, source: files, now: now}
 	if !o.NoServer {
-		client, err := newServerClient(o.Proc, o.URL)
+		client, err := newWatchClient(o.Proc, o.URL)
 		if err != nil {
 			return err
 		}

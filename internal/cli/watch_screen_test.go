@@ -21,7 +21,7 @@ func screenSession(t *testing.T, f FilterOptions, online bool) *watchSession {
 	files := &fileSource{dir: "/a"}
 	s.source = files
 	if online {
-		s.client = &serverClient{Label: "http://127.0.0.1:9090"}
+		s.client = &watchClient{Label: "http://127.0.0.1:9090"}
 		s.source = &serverSource{client: s.client, files: files}
 	}
 	return s
@@ -207,7 +207,7 @@ func TestSendAnswer(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	proc, _, _ := testProcess(t, map[string]string{"RAMPART_TOKEN": "tok", "USER": "alice"})
-	client, err := newServerClient(proc, srv.URL)
+	client, err := newWatchClient(proc, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,9 +47,9 @@ type reloadEvent struct {
 	Sources []json.RawMessage `json:"sources,omitempty"`
 }
 
-// serverClient talks to a running "rampart serve", over TCP or its Unix
+// watchClient talks to a running "rampart serve", over TCP or its Unix
 // socket.
-type serverClient struct {
+type watchClient struct {
 	Label  string // what to call the server in messages: its URL
 	base   string // the URL requests are made to
 	token  string
@@ -60,10 +60,10 @@ type serverClient struct {
 // errUnauthorized means the server refused the token.
 var errUnauthorized = errors.New("the server refused the token (401)")
 
-// newServerClient finds the server: flagURL, else $RAMPART_URL, else the
+// newWatchClient finds the server: flagURL, else $RAMPART_URL, else the
 // Unix socket under the Rampart home when it exists, else the default
 // address. The token is $RAMPART_TOKEN, else the token file.
-func newServerClient(proc *Process, flagURL string) (*serverClient, error) {
+func newWatchClient(proc *Process, flagURL string) (*watchClient, error) {
 	home := proc.RampartHome()
 	raw := cmpOr(flagURL, proc.Getenv("RAMPART_URL"))
 	if raw == "" && home != "" {
@@ -79,7 +79,7 @@ func newServerClient(proc *Process, flagURL string) (*serverClient, error) {
 			token = strings.TrimSpace(string(b))
 		}
 	}
-	c := &serverClient{Label: raw, token: token}
+	c := &watchClient{Label: raw, token: token}
 	transport := &http.Transport{Proxy: nil, MaxIdleConns: 2, IdleConnTimeout: time.Minute}
 	if socket, ok := strings.CutPrefix(raw, "unix:"); ok {
 		if strings.HasPrefix(socket, "//") {
@@ -114,7 +114,7 @@ func cmpOr(a, b string) string {
 }
 
 // request builds a request with the token.
-func (c *serverClient) request(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+func (c *watchClient) request(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func (c *serverClient) request(ctx context.Context, method, path string, body io
 }
 
 // healthz reports whether a Rampart server answers.
-func (c *serverClient) healthz(ctx context.Context) error {
+func (c *watchClient) healthz(ctx context.Context) error {
 	req, err := c.request(ctx, http.MethodGet, "/healthz", nil)
 	if err != nil {
 		return err
@@ -157,7 +157,7 @@ const sseIdle = 45 * time.Second
 
 // events reads the event stream until it ends, calling connected once the
 // server has accepted it, then fn for each message.
-func (c *serverClient) events(ctx context.Context, connected func(), fn func(sseMessage) error) error {
+func (c *watchClient) events(ctx context.Context, connected func(), fn func(sseMessage) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := c.request(ctx, http.MethodGet, "/v1/events", nil)
@@ -190,7 +190,7 @@ func (c *serverClient) events(ctx context.Context, connected func(), fn func(sse
 }
 
 // approvals lists the pending approvals.
-func (c *serverClient) approvals(ctx context.Context) ([]approval, error) {
+func (c *watchClient) approvals(ctx context.Context) ([]approval, error) {
 	req, err := c.request(ctx, http.MethodGet, "/v1/approvals", nil)
 	if err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (c *serverClient) approvals(ctx context.Context) ([]approval, error) {
 // resolve answers a pending approval: decision is "allow" or "deny";
 // always (with allow) asks the server to add a rule that allows the call
 // from now on.
-func (c *serverClient) resolve(ctx context.Context, id, decision string, always bool, by string) (*approval, error) {
+func (c *watchClient) resolve(ctx context.Context, id, decision string, always bool, by string) (*approval, error) {
 	body, _ := json.Marshal(map[string]any{"decision": decision, "always": always, "by": by})
 	req, err := c.request(ctx, http.MethodPost, "/v1/approvals/"+url.PathEscape(id), bytes.NewReader(body))
 	if err != nil {

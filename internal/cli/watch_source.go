@@ -72,7 +72,7 @@ func (f *fileSource) run(ctx context.Context, emit func(watchEvent)) error {
 // session shows it once (see [recordDedup]). When the stream drops,
 // serverSource says so and keeps trying to reconnect.
 type serverSource struct {
-	client  *serverClient
+	client  *watchClient
 	files   *fileSource
 	backoff time.Duration // the first wait before reconnecting
 	retries int           // failed reconnects before saying the server is gone

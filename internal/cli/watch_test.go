@@ -325,7 +325,7 @@ func TestWatchUnixSocket(t *testing.T) {
 	w.end(t)
 }
 
-func TestNewServerClient(t *testing.T) {
+func TestNewWatchClient(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		flag    string
@@ -345,7 +345,7 @@ func TestNewServerClient(t *testing.T) {
 		{name: "empty socket", flag: "unix:", wantErr: "names no socket"},
 	} {
 		proc, _, _ := testProcess(t, c.env)
-		client, err := newServerClient(proc, c.flag)
+		client, err := newWatchClient(proc, c.flag)
 		if c.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 				t.Errorf("%s: error %v, want %q", c.name, err, c.wantErr)
@@ -360,7 +360,7 @@ func TestNewServerClient(t *testing.T) {
 	proc, _, _ := testProcess(t, nil)
 	os.MkdirAll(proc.RampartHome(), 0o700)
 	os.WriteFile(filepath.Join(proc.RampartHome(), "token"), []byte("from-file\n"), 0o600)
-	if client, _ := newServerClient(proc, ""); client.token != "from-file" {
+	if client, _ := newWatchClient(proc, ""); client.token != "from-file" {
 		t.Errorf("token %q, want the file's", client.token)
 	}
 	if code := newAuditEnv(t, nil).run("watch", "--no-server", "--url", "http://x:1"); code != ExitUsage {
