@@ -98,7 +98,7 @@ type watchSession struct {
 		run(ctx context.Context, emit func(watchEvent)) error
 	}
 	client *watchClient // nil when following the files only
-	note   string        // why watch follows the files only, if it does unasked
+	note   string       // why watch follows the files only, if it does unasked
 	now    func() time.Time
 	dedup  recordDedup
 }
