@@ -6,9 +6,10 @@
 //   - "rampart hook claude-code" with a PreToolUse Bash sample on stdin,
 //     next to /bin/true; warm runs reuse the compiled-policy cache, cold
 //     runs delete it before every call;
+//
 //   - "rampart-sh -c true" next to "bash -c true".
 //
-//	go run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh -n 300
+//     go run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh -n 300
 package main
 
 import (
