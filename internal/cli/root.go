@@ -84,6 +84,8 @@ then the project's .rampart/policy.yaml, which may only tighten the rules.`,
 		NewCmdHook(proc, nil),
 		NewCmdSetup(proc),
 		NewCmdWrap(proc, nil),
+		NewCmdGuard(proc, nil),
+		NewCmdGuardChild(proc),
 		NewCmdAudit(proc),
 		NewCmdWatch(proc, nil),
 	)

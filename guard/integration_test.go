@@ -1,0 +1,264 @@
+package guard_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rampart-dev/rampart/guard"
+)
+
+// builds holds the binaries the tests run, built once.
+var builds = sync.OnceValues(func() (map[string]string, error) {
+	dir, err := os.MkdirTemp("", "rampart-guard-test-")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	steps := []struct {
+		name string
+		cmd  []string
+		env  []string
+	}{
+		{"rampart", []string{"go", "build", "-o", filepath.Join(dir, "rampart"), "../cmd/rampart"}, nil},
+		{"staticexec-go", []string{"go", "build", "-o", filepath.Join(dir, "staticexec-go"), "./testdata/staticexec"}, []string{"CGO_ENABLED=0"}},
+		{"staticexec-c", []string{"gcc", "-static", "-O2", "-o", filepath.Join(dir, "staticexec-c"), "testdata/staticexec.c"}, nil},
+		{"threads", []string{"gcc", "-O2", "-pthread", "-o", filepath.Join(dir, "threads"), "testdata/threads.c"}, nil},
+	}
+	for _, s := range steps {
+		cmd := exec.Command(s.cmd[0], s.cmd[1:]...)
+		cmd.Env = append(os.Environ(), s.env...)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return nil, errors.New(strings.Join(s.cmd, " ") + ": " + err.Error() + "\n" + string(b))
+		}
+		out[s.name] = filepath.Join(dir, s.name)
+	}
+	return out, nil
+})
+
+type sandbox struct {
+	t       *testing.T
+	bin     map[string]string
+	home    string
+	key     string // a fake SSH key: copying it is denied by the standard profile
+	stolen  string // where a denied copy would put it
+	env     []string
+	rampart string
+}
+
+func newSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	if err := guard.Supported(); err != nil {
+		t.Fatalf("this machine cannot run the guard: %v", err)
+	}
+	bin, err := builds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	s := &sandbox{t: t, bin: bin, home: home, rampart: bin["rampart"],
+		key: filepath.Join(home, ".ssh", "id_rsa"), stolen: filepath.Join(home, "stolen")}
+	os.MkdirAll(filepath.Dir(s.key), 0o700)
+	os.WriteFile(s.key, []byte("FAKE-KEY-FOR-GUARD-TESTS\n"), 0o600)
+	// The paths reach the programs through $K and $S: a command line
+	// that names the key is denied before it starts.
+	s.env = []string{"HOME=" + home, "RAMPART_HOME=" + filepath.Join(home, ".rampart"), "PATH=" + os.Getenv("PATH"),
+		"RAMPART_PROFILE=standard", "LANG=C", "K=" + s.key, "S=" + s.stolen}
+	// Make sure the stand-in is denied before running anything.
+	check := exec.Command(s.rampart, "check", "--argv", "--", "/usr/bin/cp", s.key, s.stolen)
+	check.Env = s.env
+	if out, err := check.CombinedOutput(); err == nil || !strings.HasPrefix(string(out), "deny") {
+		t.Fatalf("the stand-in is not denied by the policy: %s", out)
+	}
+	return s
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (s *sandbox) run(stdin string, argv ...string) result {
+	s.t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env, cmd.Dir = s.env, s.home
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatal(err)
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+func (s *sandbox) guarded(argv ...string) result {
+	return s.run("", append([]string{s.rampart, "guard", "--"}, argv...)...)
+}
+
+func (s *sandbox) notStolen(what string) {
+	s.t.Helper()
+	if _, err := os.Stat(s.stolen); err == nil {
+		s.t.Fatalf("%s: the denied exec ran (%s exists)", what, s.stolen)
+	}
+}
+
+// Statically linked programs call execve directly: the guard still sees
+// and stops their execs, with or without an environment.
+func TestGuardStopsStaticBinaries(t *testing.T) {
+	s := newSandbox(t)
+	for _, prog := range []string{"staticexec-go", "staticexec-c"} {
+		s.env = append(s.env, "EXEC_ARGV=/usr/bin/cp\n"+s.key+"\n"+s.stolen)
+		res := s.guarded(s.bin[prog])
+		s.notStolen(prog)
+		if res.code == 0 || !strings.Contains(res.stderr, "rampart: blocked: /usr/bin/cp "+s.key) || !strings.Contains(strings.ToLower(res.stderr), "operation not permitted") {
+			t.Errorf("%s: %+v", prog, res)
+		}
+		// The same program with an allowed exec works.
+		s.env = append(s.env, "EXEC_ARGV=/usr/bin/true")
+		if res := s.guarded(s.bin[prog]); res.code != 0 {
+			t.Errorf("%s /usr/bin/true: %+v", prog, res)
+		}
+	}
+}
+
+// The usual ways out of LD_PRELOAD are no way out of the guard.
+func TestGuardEscapes(t *testing.T) {
+	s := newSandbox(t)
+	for name, script := range map[string]string{
+		"env -i":           `env -i /usr/bin/cp "$K" "$S"`,
+		"unset LD_PRELOAD": `unset LD_PRELOAD; /usr/bin/cp "$K" "$S"`,
+		"dynamic name":     `c=$(echo cp); $c "$K" "$S"`,
+		"exec -a":          `exec -a innocent /usr/bin/cp "$K" "$S"`,
+		"python execv":     `python3 -c 'import os; os.execv("/usr/bin/cp", ["cp", os.environ["K"], os.environ["S"]])'`,
+	} {
+		res := s.run("", s.rampart, "guard", "--", "bash", "-c", script+"; echo \"exit $?\"")
+		s.notStolen(name)
+		if !strings.Contains(res.stderr, "rampart: blocked:") {
+			t.Errorf("%s: %+v", name, res)
+		}
+	}
+}
+
+// Real programs run under the guard as they do without it, and what they
+// start that the policy denies does not run.
+func TestGuardRealPrograms(t *testing.T) {
+	s := newSandbox(t)
+	steal := `cp "$K" "$S"`
+	cases := []struct {
+		name  string
+		argv  []string
+		stdin string
+		want  string // in stdout
+	}{
+		{"bash pipeline and subshells", []string{"bash", "-c", `echo one | tr a-z A-Z; (echo $(echo two)); c=cp; $c "$K" "$S" 2>/dev/null || echo denied`}, "", "ONE\ntwo\ndenied\n"},
+		{"python3", []string{"python3", "-c", `
+import os, subprocess
+K, S = os.environ["K"], os.environ["S"]
+print(subprocess.run(["echo", "py"], capture_output=True, text=True).stdout.strip())
+print(subprocess.run("echo shell=True", shell=True, capture_output=True, text=True).stdout.strip())
+try:
+    subprocess.run(["cp", K, S])
+    print("ran")
+except PermissionError:
+    print("denied")
+print("system", os.system("cp $K $S 2>/dev/null") != 0)
+try:
+    os.posix_spawn("/usr/bin/cp", ["cp", K, S], os.environ)
+    print("ran")
+except PermissionError:
+    print("spawn denied")
+`}, "", "py\nshell=True\ndenied\nsystem True\nspawn denied\n"},
+		{"node child_process", []string{"node", "-e", `
+const cp = require("child_process");
+console.log(cp.execSync("echo node").toString().trim());
+try { cp.execFileSync("cp", [process.env.K, process.env.S], {stdio: "ignore"}); console.log("ran"); } catch (e) { console.log("denied"); }
+`}, "", "node\ndenied\n"},
+		{"make -j", []string{"make", "-s", "-j4", "-f", "-"}, "all: a b c d\na b c d:\n\t@echo $@\nsteal:\n\t" + steal + "\n", ""},
+		{"git alias", []string{"git", "-c", "alias.steal=!" + steal, "steal"}, "", ""},
+		{"xargs", []string{"bash", "-c", `echo "$K $S" | xargs cp 2>/dev/null; echo "xargs $?"`}, "", "xargs 1"},
+		{"find -exec", []string{"bash", "-c", `find "$K" -exec cp {} "$S" ";"`}, "", ""},
+		{"multi-threaded", []string{s.bin["threads"], "/usr/bin/true"}, "", "threads: 80 execs done\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := s.run(c.stdin, append([]string{s.rampart, "guard", "--"}, c.argv...)...)
+			s.notStolen(c.name)
+			if c.want != "" && !strings.Contains(res.stdout, c.want) {
+				t.Errorf("stdout %q, want %q (stderr %s)", res.stdout, c.want, res.stderr)
+			}
+		})
+	}
+	// make runs the steal target: denied, so make fails.
+	res := s.run("all:\n\t"+steal+"\n", s.rampart, "guard", "--", "make", "-s", "-f", "-")
+	s.notStolen("make steal")
+	if res.code == 0 || !strings.Contains(res.stderr, "rampart: blocked:") {
+		t.Errorf("make steal: %+v", res)
+	}
+}
+
+// Exit codes and signals of the guarded command come back unchanged; an
+// unsupported setup says what to use instead.
+func TestGuardExitCodes(t *testing.T) {
+	s := newSandbox(t)
+	if res := s.guarded("bash", "-c", "exit 7"); res.code != 7 {
+		t.Errorf("exit 7: %+v", res)
+	}
+	if res := s.guarded("bash", "-c", "kill -TERM $$"); res.code != 143 {
+		t.Errorf("SIGTERM: %+v", res)
+	}
+	if res := s.guarded("no-such-program-rampart"); res.code != 126 || !strings.Contains(res.stderr, "no-such-program-rampart") {
+		t.Errorf("missing program: %+v", res)
+	}
+	// Monitor mode records and runs.
+	res := s.run("", s.rampart, "guard", "--mode", "monitor", "--", "bash", "-c", `cp "$K" "$S"`)
+	if res.code != 0 {
+		t.Errorf("monitor: %+v", res)
+	}
+	if _, err := os.Stat(s.stolen); err != nil {
+		t.Error("monitor mode blocked the copy")
+	}
+}
+
+// When the supervisor dies, the tree is not left hanging and not left
+// unguarded: its later execs fail (ENOSYS) at once.
+func TestGuardSupervisorDeath(t *testing.T) {
+	s := newSandbox(t)
+	started := filepath.Join(s.home, "started")
+	result := filepath.Join(s.home, "result")
+	script := `touch "$1"; while [ ! -e "$1.go" ]; do sleep 0.05; done; /usr/bin/true; echo "true exit $?" > "$2"`
+	cmd := exec.Command(s.rampart, "guard", "--", "bash", "-c", script, "x", started, result)
+	cmd.Env, cmd.Dir = s.env, s.home
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(path string) {
+		for i := 0; i < 200; i++ {
+			if _, err := os.Stat(path); err == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("%s did not appear", path)
+	}
+	waitFor(started)
+	cmd.Process.Kill() // the supervisor, not the tree
+	cmd.Wait()
+	os.WriteFile(started+".go", nil, 0o644)
+	waitFor(result)
+	time.Sleep(100 * time.Millisecond) // let echo finish writing
+	data, _ := os.ReadFile(result)
+	if got := strings.TrimSpace(string(data)); got != "true exit 126" {
+		t.Fatalf("after the supervisor died: %q, want the exec refused (126)", got)
+	}
+}

@@ -1,0 +1,110 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// ExecCall is one exec of the guarded tree, as the supervisor read it.
+type ExecCall struct {
+	Pid int
+	// Path is the program the kernel will run, absolute.
+	Path string
+	// Argv is the argument vector, argv[0] as the caller passed it.
+	Argv []string
+	Cwd  string
+}
+
+// Verdict is a decision on one exec.
+type Verdict struct {
+	Allow bool
+	// Errno fails a denied exec (EPERM when zero).
+	Errno unix.Errno
+}
+
+// Supervisor answers the notifications of one listener.
+type Supervisor struct {
+	listener int
+	arch     archInfo
+	// Decide is called for every exec, from many goroutines at once.
+	Decide func(*ExecCall) Verdict
+	// Unreadable is called when an exec's arguments cannot be read
+	// (returns the verdict the fail mode gives).
+	Unreadable func(pid int, err error) Verdict
+
+	wg sync.WaitGroup
+}
+
+// NewSupervisor wraps a listener received from [RunChild]'s child.
+func NewSupervisor(listener int) (*Supervisor, error) {
+	a, err := nativeArch()
+	if err != nil {
+		return nil, err
+	}
+	return &Supervisor{listener: listener, arch: a}, nil
+}
+
+// Run answers notifications until ctx is done or no process of the tree
+// is left, then waits for the answers in flight. Each notification is
+// handled on its own goroutine, so a slow decision (an approval) never
+// holds up the others.
+func (s *Supervisor) Run(ctx context.Context) error {
+	defer s.wg.Wait()
+	fds := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}}
+	for ctx.Err() == nil {
+		n, err := unix.Poll(fds, 100)
+		if err == unix.EINTR || n == 0 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("poll the seccomp listener: %w", err)
+		}
+		if fds[0].Revents&unix.POLLIN == 0 {
+			if fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+				return nil // every guarded process is gone
+			}
+			continue
+		}
+		var notif seccompNotif
+		if err := recvNotif(s.listener, &notif); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue // the caller died before we read it
+			}
+			return fmt.Errorf("receive a notification: %w", err)
+		}
+		s.wg.Add(1)
+		go func(n seccompNotif) {
+			defer s.wg.Done()
+			s.handle(&n)
+		}(notif)
+	}
+	return nil
+}
+
+func (s *Supervisor) handle(n *seccompNotif) {
+	call, err := readExec(n, s.arch)
+	// Reading raced with the caller's death or pid reuse: the memory we
+	// read may be another process's. Only answer a notification that is
+	// still the same one.
+	if !notifValid(s.listener, n.ID) {
+		return
+	}
+	var v Verdict
+	if err != nil {
+		v = s.Unreadable(int(n.Pid), err)
+	} else {
+		v = s.Decide(call)
+	}
+	errno := v.Errno
+	if errno == 0 {
+		errno = unix.EPERM
+	}
+	respond(s.listener, n.ID, v.Allow, errno)
+}
+
+// Close closes the listener: the tree's later execs fail with ENOSYS.
+func (s *Supervisor) Close() error { return unix.Close(s.listener) }
