@@ -100,14 +100,18 @@ func compilePattern(kind patternKind, v string) (any, error) {
 	case patPath:
 		pg := &pathGlob{}
 		src := strings.ReplaceAll(v, `\`, "/")
-		for _, home := range []string{"~", "$HOME", "${HOME}"} {
-			if src == home || src == home+"/" {
+		for _, home := range [...]string{"~", "$HOME", "${HOME}"} {
+			rest, ok := strings.CutPrefix(src, home)
+			if !ok {
+				continue
+			}
+			if rest == "" || rest == "/" {
 				pg.homeOnly = true
 				return pg, nil
 			}
-			if strings.HasPrefix(src, home+"/") {
+			if rest[0] == '/' {
 				pg.homeRel = true
-				src = src[len(home):]
+				src = rest
 				break
 			}
 		}

@@ -99,6 +99,7 @@ func compileGlob(pattern string, opt globOptions) (*glob, error) {
 	if opt.backslashIsSlash {
 		src = strings.ReplaceAll(src, `\`, "/")
 	}
+	g.tokens = make([]globToken, 0, len(src)) // at most one token per byte
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch c {
@@ -146,67 +147,128 @@ func compileGlob(pattern string, opt globOptions) (*glob, error) {
 			}
 		}
 	}
-	g.finish()
+	g.finish(src)
 	return g, nil
 }
 
-func (g *glob) finish() {
-	var pre, suf strings.Builder
+// finish derives what matching needs from the tokens of src.
+func (g *glob) finish(src string) {
+	toks := g.tokens
+	// Without escapes each literal token is its own bytes of src, so the
+	// literal start and end are slices of it.
+	plain := !strings.Contains(src, `\`)
 	i := 0
-	for ; i < len(g.tokens) && g.tokens[i].kind == tokLiteral; i++ {
-		writeRune(&pre, g.tokens[i].r)
+	for i < len(toks) && toks[i].kind == tokLiteral {
+		i++
 	}
-	g.prefix = pre.String()
-	g.exact = i == len(g.tokens)
+	if plain {
+		g.prefix = src[:literalLen(toks[:i])]
+	} else {
+		g.prefix = literalText(toks[:i])
+	}
+	g.exact = i == len(toks)
 	if !g.exact {
-		j := len(g.tokens)
-		for j > 0 && g.tokens[j-1].kind == tokLiteral {
+		j := len(toks)
+		for j > 0 && toks[j-1].kind == tokLiteral {
 			j--
 		}
 		k := j
-		if j > 0 && j < len(g.tokens) && g.tokens[j-1].kind == tokDoubleStar && g.tokens[j].r == '/' {
+		if j > 0 && j < len(toks) && toks[j-1].kind == tokDoubleStar && toks[j].r == '/' {
 			k++ // "**/" may match no directory at all: the "/" is optional
 		}
-		for ; k < len(g.tokens); k++ {
-			writeRune(&suf, g.tokens[k].r)
+		if plain {
+			g.suffix = src[len(src)-literalLen(toks[k:]):]
+		} else {
+			g.suffix = literalText(toks[k:])
 		}
-		g.suffix = suf.String()
 	}
-	var run, best strings.Builder
-	for i, t := range g.tokens {
+	// The needle is the first of the longest runs of literals (in bytes).
+	bestStart, bestEnd, bestLen := 0, 0, 0
+	runStart, runLen := 0, 0
+	for i, t := range toks {
 		// the "/" of "**/" may match nothing: it cannot be part of the needle
-		optionalSlash := t.kind == tokLiteral && t.r == '/' && i > 0 && g.tokens[i-1].kind == tokDoubleStar
+		optionalSlash := t.kind == tokLiteral && t.r == '/' && i > 0 && toks[i-1].kind == tokDoubleStar
 		if t.kind == tokLiteral && !optionalSlash {
-			writeRune(&run, t.r)
+			runLen += runeLen(t.r)
 			continue
 		}
-		if run.Len() > best.Len() {
-			best.Reset()
-			best.WriteString(run.String())
+		if runLen > bestLen {
+			bestStart, bestEnd, bestLen = runStart, i, runLen
 		}
-		run.Reset()
+		runStart, runLen = i+1, 0
 	}
-	if run.Len() > best.Len() {
-		best.Reset()
-		best.WriteString(run.String())
+	if runLen > bestLen {
+		bestStart, bestEnd, bestLen = runStart, len(toks), runLen
 	}
-	if best.Len() >= 2 && best.String() != g.prefix && best.String() != g.suffix {
-		g.needle = best.String()
+	if run := toks[bestStart:bestEnd]; bestLen >= 2 && !literalIs(run, g.prefix) && !literalIs(run, g.suffix) {
+		g.needle = literalText(run)
 	}
-	g.big = len(g.tokens) > 63
+	g.big = len(toks) > 63
 	if g.big {
 		return
 	}
-	for i, t := range g.tokens {
+	for i, t := range toks {
 		if t.kind == tokStar || t.kind == tokDoubleStar {
 			g.starMask |= 1 << uint(i)
-			g.starPos = append(g.starPos, uint8(i))
 		}
-		if t.kind == tokDoubleStar && i+1 < len(g.tokens) && g.tokens[i+1].kind == tokLiteral && g.tokens[i+1].r == '/' &&
-			(i == 0 || (g.tokens[i-1].kind == tokLiteral && g.tokens[i-1].r == '/')) {
+		if t.kind == tokDoubleStar && i+1 < len(toks) && toks[i+1].kind == tokLiteral && toks[i+1].r == '/' &&
+			(i == 0 || (toks[i-1].kind == tokLiteral && toks[i-1].r == '/')) {
 			g.skipSlash |= 1 << uint(i)
 		}
 	}
+	if g.starMask != 0 {
+		g.starPos = make([]uint8, 0, bits.OnesCount64(g.starMask))
+		for m := g.starMask; m != 0; m &= m - 1 {
+			g.starPos = append(g.starPos, uint8(bits.TrailingZeros64(m)))
+		}
+	}
+}
+
+// literalLen is the length in bytes of the text of literal tokens.
+func literalLen(toks []globToken) int {
+	n := 0
+	for _, t := range toks {
+		n += runeLen(t.r)
+	}
+	return n
+}
+
+// literalIs reports whether the text of literal tokens is s.
+func literalIs(toks []globToken, s string) bool {
+	if literalLen(toks) != len(s) {
+		return false
+	}
+	// s is as long as the text: each token's bytes are there.
+	var buf [utf8.UTFMax]byte
+	for _, t := range toks {
+		switch {
+		case t.r < utf8.RuneSelf || t.r >= invalidByteBase:
+			if s[0] != byte(t.r) { // an invalid byte's rune ends in the byte
+				return false
+			}
+			s = s[1:]
+		default:
+			n := utf8.EncodeRune(buf[:], t.r)
+			if s[:n] != string(buf[:n]) {
+				return false
+			}
+			s = s[n:]
+		}
+	}
+	return true
+}
+
+// literalText returns the text of a run of literal tokens.
+func literalText(toks []globToken) string {
+	if len(toks) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.Grow(literalLen(toks))
+	for _, t := range toks {
+		writeRune(&b, t.r)
+	}
+	return b.String()
 }
 
 // invalidByteBase maps each byte of invalid UTF-8 to its own rune value
@@ -219,6 +281,17 @@ func decodeRune(s string) (rune, int) {
 		return invalidByteBase + rune(s[0]), 1
 	}
 	return r, size
+}
+
+// runeLen is the number of bytes writeRune writes for r.
+func runeLen(r rune) int {
+	if r >= invalidByteBase {
+		return 1
+	}
+	if n := utf8.RuneLen(r); n > 0 {
+		return n
+	}
+	return 3 // WriteRune writes U+FFFD
 }
 
 func writeRune(b *strings.Builder, r rune) {
