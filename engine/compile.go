@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Origin says where a policy source comes from; it decides what the
@@ -44,13 +45,15 @@ type Program struct {
 	byName     map[string][]int
 	unanchored []int
 	// unanchoredArgs is every arg_matches pattern of the unanchored rules:
-	// a command none of whose arguments matches it skips them all.
-	unanchoredArgs *pathSet
-	isUnanchored   []bool           // by rule id
-	toolIndex      map[string][]int // policy indexes per tool name
-	home           string
-	warnings       []string
-	sources        []SourceInfo
+	// a command none of whose arguments matches it skips them all. Built
+	// by unanchoredArgSet.
+	unanchoredArgs     *pathSet
+	unanchoredArgsOnce sync.Once
+	isUnanchored       []bool           // by rule id
+	toolIndex          map[string][]int // policy indexes per tool name
+	home               string
+	warnings           []string
+	sources            []SourceInfo
 }
 
 // SourceInfo describes one loaded source, for `rampart policy list` and
@@ -80,9 +83,39 @@ type rule struct {
 	name    string // the rule's own name, or the policy's
 	action  Action
 	message string
-	when    *when
 	file    string
 	line    int
+	// conds compiles into the rule's condition set; see [rule.conditions].
+	conds *lazyWhen
+	// What the index needs, known without compiling conds: the rule's
+	// anchors (see argKey) and whether it has command conditions.
+	anchors         []string
+	hasCommandConds bool
+	// hasArgs is set when the rule has arg_matches patterns (see
+	// Program.unanchoredArgs).
+	hasArgs bool
+}
+
+// isArgMatches reports whether c is an arg_matches condition with patterns.
+func isArgMatches(c *condDef) bool {
+	return c.key == "arg_matches" && len(c.values) > 0
+}
+
+// lazyWhen is a rule's conditions as parsed and, once compiled, as a
+// condition set. Compile compiles every rule at load; a Program read from
+// the cache compiles each rule the first time a call reaches it.
+type lazyWhen struct {
+	once  sync.Once
+	conds []*condDef
+	w     *when
+}
+
+// conditions returns the rule's compiled condition set, compiling it on
+// first use. It is safe for concurrent use.
+func (r *rule) conditions() *when {
+	l := r.conds
+	l.once.Do(func() { l.w = compileWhen(l.conds) })
+	return l.w
 }
 
 // Options control [Compile] and [Load].
@@ -175,12 +208,13 @@ func Compile(opts Options, sources ...Source) (*Program, error) {
 					pol.path, rd.line, rd.col))
 				continue
 			}
-			w := compileWhen(rd.conds)
 			r := &rule{id: len(p.rules), policy: pol, name: rd.name, action: rd.action, message: rd.message,
-				when: w, file: pol.path, line: rd.line}
+				file: pol.path, line: rd.line, conds: &lazyWhen{conds: rd.conds}}
 			if r.name == "" {
 				r.name = pol.name
 			}
+			w := r.conditions()
+			r.anchors, r.hasCommandConds, r.hasArgs = w.anchors, w.hasCommandConds, len(w.args) > 0
 			p.rules = append(p.rules, r)
 		}
 		pol.lastRule = len(p.rules)
@@ -188,36 +222,58 @@ func Compile(opts Options, sources ...Source) (*Program, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	p.buildIndex()
+	p.buildIndex(0)
+	p.unanchoredArgSet()
 	return p, nil
 }
 
-func (p *Program) buildIndex() {
-	p.byName = map[string][]int{}
+// buildIndex indexes the rules by their anchors (sizing the index for
+// keys anchors, when known) and the policies by tool. It reads only what a
+// rule knows without compiling its conditions.
+func (p *Program) buildIndex(keys int) {
+	p.byName = make(map[string][]int, keys)
 	for _, r := range p.rules {
-		if !r.when.hasCommandConds || r.when.anchors == nil {
+		if !r.hasCommandConds || r.anchors == nil {
 			p.unanchored = append(p.unanchored, r.id)
 			continue
 		}
-		seen := map[string]bool{}
-		for _, a := range r.when.anchors {
-			if !seen[a] {
-				seen[a] = true
-				p.byName[a] = append(p.byName[a], r.id)
+		for _, a := range r.anchors {
+			// rules come in id order: a repeated anchor is already there
+			if ids := p.byName[a]; len(ids) == 0 || ids[len(ids)-1] != r.id {
+				p.byName[a] = append(ids, r.id)
 			}
 		}
 	}
 	p.isUnanchored = make([]bool, len(p.rules))
-	var union []*pathGlob
 	for _, id := range p.unanchored {
 		p.isUnanchored[id] = true
-		union = append(union, p.rules[id].when.args...)
 	}
-	p.unanchoredArgs = newPathSet(union)
 	p.toolIndex = map[string][]int{}
 	for _, tool := range []string{ToolExec, ToolRead, ToolWrite, ToolEdit, ToolFetch, ToolMCP, "agent"} {
 		p.toolIndex[tool] = p.policiesForTool(tool)
 	}
+}
+
+// unanchoredArgSet returns the union of the unanchored rules' arg_matches
+// patterns (see Program.unanchoredArgs), building it on first use. It
+// compiles only those patterns, not the rules: most commands match none,
+// and then the rules are skipped without being compiled.
+func (p *Program) unanchoredArgSet() *pathSet {
+	p.unanchoredArgsOnce.Do(func() {
+		var union []*pathGlob
+		for _, id := range p.unanchored {
+			for _, c := range p.rules[id].conds.conds {
+				if !isArgMatches(c) {
+					continue
+				}
+				for _, pg := range c.compiledPatterns() {
+					union = append(union, pg.(*pathGlob))
+				}
+			}
+		}
+		p.unanchoredArgs = newPathSet(union)
+	})
+	return p.unanchoredArgs
 }
 
 func (p *Program) policiesForTool(tool string) []int {

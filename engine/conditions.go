@@ -236,7 +236,7 @@ func compileWhen(conds []*condDef) *when {
 			w.params = c.params
 			continue
 		}
-		for _, cp := range c.patterns {
+		for _, cp := range c.compiledPatterns() {
 			switch c.key {
 			case "command_matches":
 				w.cmdMatch = append(w.cmdMatch, cp.(*glob))
@@ -295,6 +295,27 @@ func compileWhen(conds []*condDef) *when {
 	w.argIn, w.argOut, w.redirIn = newPathSet(w.args), newPathSet(w.argsNot), newPathSet(w.redirects)
 	w.pathIn, w.pathOut = newPathSet(w.paths), newPathSet(w.pathsNot)
 	return w
+}
+
+// compiledPatterns returns the condition's patterns compiled: as parsing
+// compiled them or, for a condition read from the cache (which stores only
+// the values), compiled now. Cached values compiled when the cache was
+// written by this same binary, and the cache is checksummed, so they
+// cannot fail here; if one did, guessing would risk a wrong decision.
+func (c *condDef) compiledPatterns() []any {
+	if c.patterns != nil || len(c.values) == 0 {
+		return c.patterns
+	}
+	kind := conditionSpecs[c.key].pattern
+	out := make([]any, len(c.values))
+	for i, v := range c.values {
+		cp, err := compilePattern(kind, v)
+		if err != nil {
+			panic(fmt.Sprintf("engine: cached condition %s does not compile: %v", c.key, err))
+		}
+		out[i] = cp
+	}
+	return out
 }
 
 // Anchor keys index rules by what a command must look like for the rule to

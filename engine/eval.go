@@ -253,10 +253,10 @@ func (st *evalState) evalUnit(u *shellCommand, consider func(verdict)) bool {
 			skipUntil = r.policy.lastRule
 			continue
 		}
-		if r.when.argIn != nil && p.isUnanchored[id] && !st.mayMatchUnanchoredArgs(u) {
+		if r.hasArgs && p.isUnanchored[id] && !st.mayMatchUnanchoredArgs(u) {
 			continue // no argument matches any unanchored rule's arg_matches
 		}
-		ok, matched := r.when.matchCommand(st, u, r.action == ActionAllow, false)
+		ok, matched := r.conditions().matchCommand(st, u, r.action == ActionAllow, false)
 		if !ok {
 			continue
 		}
@@ -292,8 +292,9 @@ func (st *evalState) mayMatchUnanchoredArgs(u *shellCommand) bool {
 	if u.argsSeen == 0 {
 		u.argsSeen = -1
 		b := pathBase{home: st.home, cwd: u.cwd}
+		union := st.p.unanchoredArgSet()
 		for _, f := range u.argForms() {
-			if st.p.unanchoredArgs.match(f.raw, b) || (f.resolved != "" && st.p.unanchoredArgs.match(f.resolved, b)) {
+			if union.match(f.raw, b) || (f.resolved != "" && union.match(f.resolved, b)) {
 				u.argsSeen = 1
 				break
 			}
@@ -320,10 +321,10 @@ func (st *evalState) dynamicCheck() (verdict, bool) {
 		// Deny rules first: "it could be rm -rf /" says more than "it could be sudo".
 		for _, want := range [...]Action{ActionDeny, ActionAsk} {
 			for _, r := range st.p.rules {
-				if r.action != want || !st.scope[r.policy.index] || !r.when.hasCommandConds {
+				if r.action != want || !st.scope[r.policy.index] || !r.hasCommandConds {
 					continue
 				}
-				if ok, _ := r.when.matchCommand(st, u, false, true); ok {
+				if ok, _ := r.conditions().matchCommand(st, u, false, true); ok {
 					ask := *r
 					ask.action = ActionAsk
 					ask.message = "A human must approve it. Write the command name out literally (not through a variable or $(...)) so Rampart can check it."
@@ -351,7 +352,7 @@ func (st *evalState) evalCall(consider func(verdict)) bool {
 		}
 		for id := pol.firstRule; id < pol.lastRule; id++ {
 			r := st.p.rules[id]
-			ok, matched := r.when.matchCall(st, r.action == ActionAllow)
+			ok, matched := r.conditions().matchCall(st, r.action == ActionAllow)
 			if !ok {
 				continue
 			}

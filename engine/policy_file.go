@@ -44,7 +44,8 @@ type ruleDef struct {
 
 type condDef struct {
 	key       string
-	patterns  []any            // the compiled patterns, in order (see compilePattern)
+	values    []string         // the patterns as written
+	patterns  []any            // values compiled, in order (see compilePattern); nil until compiled
 	params    map[string]*glob // tool_param_matches, lower-cased
 	flag      bool             // default
 	line, col int
@@ -413,6 +414,7 @@ func (p *fileParser) condition(key string, k, v *yaml.Node) *condDef {
 		if !ok {
 			return nil
 		}
+		c.values = list
 		for i, s := range list {
 			cp, err := compilePattern(spec.pattern, s)
 			if err != nil {
