@@ -7,7 +7,10 @@
 //     next to /bin/true; warm runs reuse the compiled-policy cache, cold
 //     runs delete it before every call;
 //
-//   - "rampart-sh -c true" next to "bash -c true".
+//   - "rampart-sh -c true" next to "bash -c true";
+//
+//   - a bash loop of 200 execs of /bin/true under "rampart guard" next to
+//     the same loop unguarded, for the time added per exec.
 //
 //     go run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh -n 300
 package main
@@ -22,6 +25,9 @@ import (
 	"sort"
 	"time"
 )
+
+// loopExecs is how many execs the loop workload makes (plus seq and bash).
+const loopExecs = 200
 
 const sample = `{"session_id":"bench","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git status","description":"Show status"},"tool_use_id":"toolu_bench"}`
 
@@ -58,6 +64,14 @@ func main() {
 			return cmd
 		}
 	}
+	loop := func(prefix ...string) func() *exec.Cmd {
+		return func() *exec.Cmd {
+			argv := append(prefix, "/bin/bash", "-c", "for i in $(seq "+fmt.Sprint(loopExecs)+"); do /bin/true; done")
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Env, cmd.Dir = env, home
+			return cmd
+		}
+	}
 	// One run to check the hook works (and to fill the cache).
 	if out, err := hook().CombinedOutput(); err != nil || len(out) != 0 {
 		fail(fmt.Errorf("the hook did not allow git status silently: %v %q", err, out))
@@ -72,6 +86,8 @@ func main() {
 		{"hook (cold cache)", hook, func() { os.RemoveAll(filepath.Join(rampartHome, "cache")) }},
 		{"bash -c true", shell("/bin/bash"), nil},
 		{"rampart-sh -c true", shell(shBin), nil},
+		{"200 execs", loop(), nil},
+		{"200 execs, guard", loop(bin, "guard", "--"), nil},
 	}
 	times := make([][]time.Duration, len(kinds))
 	for i := 0; i < *n; i++ {
@@ -97,6 +113,7 @@ func main() {
 		fmt.Printf("%-20s %10s %10s %10s\n", kind.name, ms(medians[k]), ms(ts[len(ts)*9/10]), ms(ts[0]))
 	}
 	fmt.Printf("hook (warm) minus /bin/true: %s; rampart-sh minus bash: %s (medians)\n", ms(medians[1]-medians[0]), ms(medians[4]-medians[3]))
+	fmt.Printf("guard adds %s per exec (median of the loops' difference / %d)\n", ms((medians[6]-medians[5])/loopExecs), loopExecs)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
