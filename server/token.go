@@ -1,0 +1,199 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrNoToken is returned by [ReadToken] when the token file does not exist.
+var ErrNoToken = errors.New("no token file")
+
+// GenerateToken returns a new token: 32 random bytes, hex-encoded.
+func GenerateToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// ReadToken reads the token file at path. It returns an error wrapping
+// [ErrNoToken] when the file does not exist.
+func ReadToken(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%s: %w", path, ErrNoToken)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read token: %w", err)
+	}
+	token := strings.TrimSpace(string(data))
+	if token == "" {
+		return "", fmt.Errorf("%s: the token file is empty", path)
+	}
+	return token, nil
+}
+
+// LoadOrCreateToken returns the token in the file at path, first creating
+// the file (0600, in a folder created 0700) with a new token when it does
+// not exist. created says whether it did. Two processes racing to create
+// the file end up with the same token.
+func LoadOrCreateToken(path string) (token string, created bool, err error) {
+	token, err = ReadToken(path)
+	if !errors.Is(err, ErrNoToken) {
+		return token, false, err
+	}
+	if token, err = GenerateToken(); err != nil {
+		return "", false, err
+	}
+	err = writeFileAtomic(path, []byte(token+"\n"), false)
+	if errors.Is(err, fs.ErrExist) {
+		token, err = ReadToken(path) // another process was first
+		return token, false, err
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return token, true, nil
+}
+
+// RotateToken replaces the token in the file at path with a new one and
+// returns it. A running server picks the new token up at once: it re-reads
+// the file when a request's token does not match, and within a second
+// otherwise.
+func RotateToken(path string) (string, error) {
+	token, err := GenerateToken()
+	if err != nil {
+		return "", err
+	}
+	if err := writeFileAtomic(path, []byte(token+"\n"), true); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// writeFileAtomic writes data to path (0600) through a temporary file in
+// the same folder, so readers see the old content or the new, never a part.
+// Without replace it fails with fs.ErrExist when path exists.
+func writeFileAtomic(path string, data []byte, replace bool) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if replace {
+		err = os.Rename(tmp.Name(), path)
+	} else {
+		err = os.Link(tmp.Name(), path) // fails when path exists
+	}
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("write %s: %w", path, fs.ErrExist)
+		}
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// tokenSource is the token the server accepts: a fixed one ($RAMPART_TOKEN)
+// or the content of the token file, re-read when the file changes.
+type tokenSource struct {
+	path string // "" for a fixed token
+	sum  atomic.Pointer[[sha256.Size]byte]
+
+	mu    sync.Mutex // serialises refresh
+	stamp string     // the token file's identity when last read
+}
+
+func newFixedToken(token string) *tokenSource {
+	t := &tokenSource{}
+	sum := sha256.Sum256([]byte(token))
+	t.sum.Store(&sum)
+	return t
+}
+
+func newFileToken(path string) (*tokenSource, bool, error) {
+	token, created, err := LoadOrCreateToken(path)
+	if err != nil {
+		return nil, false, err
+	}
+	t := &tokenSource{path: path, stamp: fileStamp(path)}
+	sum := sha256.Sum256([]byte(token))
+	t.sum.Store(&sum)
+	return t, created, nil
+}
+
+// check reports whether given is the token, in constant time. Both sides
+// are hashed first, so not even the length is compared in variable time.
+func (t *tokenSource) check(given string) bool {
+	sum := sha256.Sum256([]byte(given))
+	if subtle.ConstantTimeCompare(sum[:], t.sum.Load()[:]) == 1 {
+		return true
+	}
+	// The token may have been rotated a moment ago.
+	if t.refresh() {
+		return subtle.ConstantTimeCompare(sum[:], t.sum.Load()[:]) == 1
+	}
+	return false
+}
+
+// refresh re-reads the token file when it changed and reports whether the
+// token did. A missing or empty file keeps the token in force.
+func (t *tokenSource) refresh() bool {
+	if t.path == "" {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	stamp := fileStamp(t.path)
+	if stamp == t.stamp {
+		return false
+	}
+	token, err := ReadToken(t.path)
+	if err != nil {
+		return false
+	}
+	t.stamp = stamp
+	sum := sha256.Sum256([]byte(token))
+	if *t.sum.Load() == sum {
+		return false
+	}
+	t.sum.Store(&sum)
+	return true
+}
+
+// bearerToken returns the token of an "Authorization: Bearer TOKEN" header.
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+		return "", false
+	}
+	return strings.TrimSpace(h[7:]), true
+}
