@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,15 +62,24 @@ func ProfileSource(name string) (Source, error) {
 
 // Sources returns the sources Load would compile, in order.
 func (o LoadOptions) Sources() ([]Source, error) {
+	return o.sources(true)
+}
+
+// sources is Sources; without profileData the profile's Source has no
+// Data (see withProfileData).
+func (o LoadOptions) sources(profileData bool) ([]Source, error) {
 	var out []Source
 	profile := o.Profile
 	if profile == "" {
 		profile = policies.DefaultProfile
 	}
 	if profile != "none" {
-		src, err := ProfileSource(profile)
-		if err != nil {
-			return nil, err
+		src := Source{Name: profile, Path: "profile:" + profile, Origin: OriginProfile}
+		if profileData || !slices.Contains(policies.Names(), profile) {
+			var err error
+			if src, err = ProfileSource(profile); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, src)
 	}
@@ -107,6 +117,22 @@ func (o LoadOptions) Sources() ([]Source, error) {
 		}
 	}
 	return out, nil
+}
+
+// withProfileData fills in the Data of a profile source that sources left
+// empty: reading an embedded profile copies it, which a Program from the
+// cache does not need.
+func withProfileData(srcs []Source) ([]Source, error) {
+	for i, src := range srcs {
+		if src.Origin == OriginProfile && src.Data == nil {
+			full, err := ProfileSource(src.Name)
+			if err != nil {
+				return nil, err
+			}
+			srcs[i] = full
+		}
+	}
+	return srcs, nil
 }
 
 func fileSource(path string, origin Origin) (Source, error) {
@@ -150,17 +176,22 @@ func FindProjectPolicy(dir, home string) string {
 	}
 }
 
-// Load reads the sources o names and compiles them. See [Compile].
+// Load reads the sources o names and compiles them. See [Compile], and
+// [LoadCached] for a process that loads the same sources again and again.
 func Load(o LoadOptions) (*Program, error) {
 	srcs, err := o.Sources()
 	if err != nil {
 		return nil, err
 	}
-	home := o.Home
-	if home == "" {
-		home = DefaultHome()
+	return Compile(Options{Home: o.home()}, srcs...)
+}
+
+// home is o.Home, else the user's home directory.
+func (o LoadOptions) home() string {
+	if o.Home == "" {
+		return DefaultHome()
 	}
-	return Compile(Options{Home: home}, srcs...)
+	return o.Home
 }
 
 // LintFile validates one policy file on its own, read as coming from origin

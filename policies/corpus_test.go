@@ -335,3 +335,41 @@ func TestParanoidRepeatsStandard(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusCached loads each profile through the compiled-policy cache,
+// once to fill it and once from it, and checks that every corpus case is
+// decided and explained exactly as by the compiled profile.
+func TestCorpusCached(t *testing.T) {
+	for _, name := range policies.Names() {
+		t.Run(name, func(t *testing.T) {
+			want := compileProfile(t, name)
+			o := engine.LoadOptions{Profile: name, Files: []string{}, Home: corpusHome}
+			dir := t.TempDir()
+			for _, status := range []engine.CacheStatus{engine.CacheMiss, engine.CacheHit} {
+				got, s, err := engine.LoadCached(o, dir)
+				if err != nil || s != status {
+					t.Fatalf("LoadCached: cache %s, error %v; want cache %s", s, err, status)
+				}
+				// Paranoid and yolo decide the standard corpus too.
+				cases := loadCorpus(t, name)
+				if name != "standard" {
+					cases = append(cases, loadCorpus(t, "standard")...)
+				}
+				for _, c := range cases {
+					wd, wex := want.Explain(c.call())
+					gd, gex := got.Explain(c.call())
+					if gd != wd || !reflect.DeepEqual(gex, wex) {
+						t.Errorf("cache %s: %s:\n got  %+v %+v\n want %+v %+v", status, c.label(), gd, gex, wd, wex)
+					}
+					if d := got.Eval(c.call()); d != wd {
+						t.Errorf("cache %s: %s: Eval %+v, want %+v", status, c.label(), d, wd)
+					}
+				}
+				if !reflect.DeepEqual(got.Warnings(), want.Warnings()) || !reflect.DeepEqual(got.Policies(), want.Policies()) ||
+					!reflect.DeepEqual(got.Sources(), want.Sources()) || got.DefaultAction() != want.DefaultAction() {
+					t.Errorf("cache %s: warnings, policies, sources or default action differ", status)
+				}
+			}
+		})
+	}
+}

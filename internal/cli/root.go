@@ -88,6 +88,11 @@ then the project's .rampart/policy.yaml, which may only tighten the rules.`,
 		NewCmdGuardChild(proc),
 		NewCmdAudit(proc),
 		NewCmdWatch(proc, nil),
+		NewCmdServe(proc, nil),
+		NewCmdStatus(proc, nil),
+		NewCmdApprove(proc, nil),
+		NewCmdDeny(proc, nil),
+		NewCmdToken(proc),
 	)
 	return root
 }

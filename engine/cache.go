@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"unsafe"
+)
+
+// CacheStatus says where [LoadCached] got its Program from.
+type CacheStatus int
+
+const (
+	// CacheOff means no cache was used: no cache directory was given, or
+	// the running executable's build ID is unknown. The sources were
+	// loaded as [Load] loads them.
+	CacheOff CacheStatus = iota
+	// CacheMiss means the cache had no Program for these sources: they
+	// were loaded as [Load] loads them and the cache was written, unless
+	// writing failed (which is not an error).
+	CacheMiss
+	// CacheHit means the Program was rebuilt from the cache.
+	CacheHit
+)
+
+func (s CacheStatus) String() string {
+	if s < CacheOff || s > CacheHit {
+		return fmt.Sprintf("CacheStatus(%d)", int(s))
+	}
+	return [...]string{"off", "miss", "hit"}[s]
+}
+
+// cacheMagic starts every cache file; it names the snapshot format, so a
+// file of another format is a miss.
+var cacheMagic = fmt.Sprintf("rampart policy cache %d\n", snapshotFormat)
+
+// LoadCached is [Load] with a cache of compiled policy sets in cacheDir
+// (the CLI uses $RAMPART_HOME/cache), for processes that load the same
+// policies again and again, such as one hook call per tool call. It returns
+// the same Program, the same errors and the same warnings as Load.
+//
+// The policy files are found and read as Load finds and reads them, on
+// every call; the cache is keyed on their exact content (not their size or
+// modification time), their paths and order, o's home directory and the
+// build ID of the running executable (which covers the embedded profiles
+// and the engine's code). Any change to any of them, a new or removed
+// policy file included, is a miss: the sources are compiled as by Load,
+// with every error reported, and the result is written to the cache,
+// atomically and readable only by the user. Only a set that loaded without
+// error is cached. The cache holds one file per set of policy file paths
+// (so one per project that has a project policy), replaced when its
+// content changes.
+//
+// A cache file that is unreadable, truncated, corrupt or of another format
+// is a miss, never an error, and a cache directory that cannot be written
+// only means nothing is cached. A Program from the cache compiles each
+// rule's patterns the first time a call reaches the rule, so a hit costs
+// little more than reading the sources; its decisions are those of the
+// Program Load returns, and it is as safe for concurrent use.
+//
+// The status says whether the cache was used; it is CacheOff when
+// cacheDir is "". On error the Program is nil.
+func LoadCached(o LoadOptions, cacheDir string) (*Program, CacheStatus, error) {
+	var id string
+	if cacheDir != "" {
+		id = executableID()
+	}
+	if id == "" {
+		p, err := Load(o)
+		return p, CacheOff, err
+	}
+	srcs, err := o.sources(false)
+	if err != nil {
+		return nil, CacheMiss, err
+	}
+	home := o.home()
+	slot, key := cacheKey(id, home, srcs)
+	file := filepath.Join(cacheDir, "policy-"+slot+".cache")
+	if p := readCache(file, key, home); p != nil {
+		return p, CacheHit, nil
+	}
+	if srcs, err = withProfileData(srcs); err != nil {
+		return nil, CacheMiss, err
+	}
+	p, err := Compile(Options{Home: home}, srcs...)
+	if err != nil {
+		return nil, CacheMiss, err
+	}
+	_ = writeCache(file, key, p) // a cache that cannot be written is no cache
+	return p, CacheMiss, nil
+}
+
+// cacheKey returns the name of the cache slot for a set of sources (their
+// paths, order and home: one file per project, not per edit) and the key
+// that a slot's content must match (also the sources' content and the
+// executable's build ID).
+func cacheKey(buildID, home string, srcs []Source) (slot string, key [sha256.Size]byte) {
+	h := sha256.New()
+	field := func(s []byte) { // length-prefixed, so fields cannot run together
+		var n [binary.MaxVarintLen64]byte
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+		h.Write(s)
+	}
+	field([]byte(cacheMagic))
+	field([]byte(home))
+	for _, src := range srcs {
+		field([]byte{byte(src.Origin)})
+		field([]byte(src.Name))
+		field([]byte(src.Path))
+	}
+	slotSum := h.Sum(nil)
+	field([]byte(buildID))
+	for _, src := range srcs {
+		// An embedded profile is part of the executable, which the build
+		// ID names; a file is keyed on its content.
+		if src.Origin != OriginProfile {
+			field(src.Data)
+		}
+	}
+	h.Sum(key[:0])
+	return fmt.Sprintf("%x", slotSum[:12]), key
+}
+
+// A cache file is cacheMagic, the key, the SHA-256 of the snapshot, and
+// the snapshot (see encodeSnapshot). The checksum catches a file that a
+// crash or a full disk left truncated or garbled, so files need no fsync.
+// (CRC-32C is no cheaper for one read per process: building its tables
+// costs more than SHA-256 of the snapshot.)
+const cacheHeaderLen = sha256.Size * 2
+
+// readCache returns the Program in file when the file holds one for key,
+// else nil.
+func readCache(file string, key [sha256.Size]byte, home string) *Program {
+	data, err := os.ReadFile(file)
+	if err != nil || !bytes.HasPrefix(data, []byte(cacheMagic)) {
+		return nil
+	}
+	data = data[len(cacheMagic):]
+	if len(data) < cacheHeaderLen || !bytes.Equal(data[:sha256.Size], key[:]) {
+		return nil
+	}
+	sum, payload := data[sha256.Size:cacheHeaderLen], data[cacheHeaderLen:]
+	if got := sha256.Sum256(payload); !bytes.Equal(got[:], sum) || len(payload) == 0 {
+		return nil
+	}
+	// The Program's strings point into payload, which nothing writes to
+	// from here on: a copy would only cost time.
+	p, err := decodeSnapshot(unsafe.String(&payload[0], len(payload)), home)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// writeCache replaces file with p's snapshot under key: written to a
+// temporary file in the same directory and renamed, so readers see the old
+// file or the new one, never a mix.
+func writeCache(file string, key [sha256.Size]byte, p *Program) error {
+	payload := encodeSnapshot(nil, p)
+	data := make([]byte, 0, len(cacheMagic)+cacheHeaderLen+len(payload))
+	data = append(data, cacheMagic...)
+	data = append(data, key[:]...)
+	sum := sha256.Sum256(payload)
+	data = append(data, sum[:]...)
+	data = append(data, payload...)
+
+	dir := filepath.Dir(file)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".policy-*.tmp") // mode 0600
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
