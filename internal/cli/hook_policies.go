@@ -1,10 +1,30 @@
 package cli
 
-import "os"
+import (
+	"os"
+	"path/filepath"
 
-// loadHookPolicies loads the policies for one hook call.
+	"github.com/rampart-dev/rampart/engine"
+)
+
+// loadHookPolicies loads the policies for one hook call, as loadPolicies
+// does (the same sources, errors and exit codes) but through the compiled
+// policy cache in $RAMPART_HOME/cache: a hook runs once per tool call, and
+// compiling the policies would cost it more than everything else it does.
+// Without a RAMPART_HOME nothing is cached.
 func loadHookPolicies(proc *Process, s SourceOptions) (*loaded, error) {
-	return loadPolicies(proc, s)
+	l, opts, err := resolveSources(proc, s)
+	if err != nil {
+		return nil, err
+	}
+	cacheDir := ""
+	if l.RampartHome != "" {
+		cacheDir = filepath.Join(l.RampartHome, "cache")
+	}
+	if l.Program, _, err = engine.LoadCached(opts, cacheDir); err != nil {
+		return nil, policyLoadError(err)
+	}
+	return l, nil
 }
 
 func isDir(path string) bool {

@@ -103,20 +103,33 @@ func resolveCwd(proc *Process, dir string) (string, error) {
 // loadPolicies resolves the sources s names and compiles them. Errors carry
 // their exit code: 64 for bad flags, 78 for a broken policy or config file.
 func loadPolicies(proc *Process, s SourceOptions) (*loaded, error) {
-	if err := s.validate(); err != nil {
+	l, opts, err := resolveSources(proc, s)
+	if err != nil {
 		return nil, err
+	}
+	if l.Program, err = engine.Load(opts); err != nil {
+		return nil, policyLoadError(err)
+	}
+	return l, nil
+}
+
+// resolveSources resolves the sources s names into what loadPolicies
+// reports and the options to load them with; l.Program is left nil.
+func resolveSources(proc *Process, s SourceOptions) (*loaded, engine.LoadOptions, error) {
+	if err := s.validate(); err != nil {
+		return nil, engine.LoadOptions{}, err
 	}
 	l := &loaded{RampartHome: proc.RampartHome(), Home: proc.Home()}
 	var err error
 	if l.Cwd, err = resolveCwd(proc, s.Cwd); err != nil {
-		return nil, err
+		return nil, engine.LoadOptions{}, err
 	}
 	if l.Profile, l.ProfileFrom, err = resolveProfile(proc, s.Profile, l.RampartHome); err != nil {
-		return nil, err
+		return nil, engine.LoadOptions{}, err
 	}
 	for _, f := range s.Policies {
 		if st, err := os.Stat(f); err != nil || st.IsDir() {
-			return nil, usageErrorf("", "--policy %s: no such file", f)
+			return nil, engine.LoadOptions{}, usageErrorf("", "--policy %s: no such file", f)
 		}
 	}
 	opts := engine.LoadOptions{
@@ -131,11 +144,7 @@ func loadPolicies(proc *Process, s SourceOptions) (*loaded, error) {
 		// (the engine would otherwise guess a path).
 		opts.Files = []string{}
 	}
-	l.Program, err = engine.Load(opts)
-	if err != nil {
-		return nil, policyLoadError(err)
-	}
-	return l, nil
+	return l, opts, nil
 }
 
 // policyLoadError turns a load error into exit 78 with every problem on its
