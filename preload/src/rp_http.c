@@ -323,8 +323,16 @@ static int read_answer(int fd, long long deadline_ns, struct rp_answer *ans)
 	if (status != 200) {
 		if (status == 401)
 			return fail(ans, "the policy server refused the token (HTTP 401; check RAMPART_TOKEN)", 0);
-		if (status == 413)
-			return fail(ans, "the call is larger than the policy server accepts (HTTP 413)", 0);
+		if (status == 413) {
+			/* Not a server that is down but a call it will not judge:
+			 * padding a command past the limit must not get it run,
+			 * whatever the fail mode. */
+			ans->decision = RP_DENY;
+			ans->policy[0] = ans->rule[0] = '\0';
+			rp_strlcpy(ans->message, "the call is larger than the policy server checks (1 MiB of JSON); it cannot be checked",
+			           sizeof ans->message);
+			return 0;
+		}
 		struct rp_line l = {0};
 		rp_line_str(&l, "the policy server answered HTTP ");
 		rp_line_num(&l, status < 0 ? 0 : status);
@@ -374,10 +382,17 @@ int rp_ask(const struct rp_call *call, int wait, struct rp_answer *ans)
 	headers(&out, wait, measure.total);
 	rp_json_call(&out, call);
 	int rc;
-	if (rp_sink_flush(&out) != 0)
-		rc = fail(ans, errno == ETIMEDOUT ? "sending to the policy server timed out" : "sending to the policy server", errno);
-	else
+	if (rp_sink_flush(&out) != 0) {
+		int e = errno;
+		/* A server that refuses a request (413 for a body over its
+		 * limit) answers and closes before reading all of it: read
+		 * that answer, if there is one. */
+		rc = e == ETIMEDOUT ? -1 : read_answer(fd, deadline, ans);
+		if (rc != 0)
+			rc = fail(ans, e == ETIMEDOUT ? "sending to the policy server timed out" : "sending to the policy server", e);
+	} else {
 		rc = read_answer(fd, deadline, ans);
+	}
 	int e = errno;
 	close(fd);
 	errno = e;
