@@ -2,10 +2,14 @@
 #
 #   make                 build every command in cmd/ into bin/
 #   make install         install them into $(PREFIX)/bin (PREFIX=~/.local)
-#   make test            gofmt check, go vet, unit tests and e2e: what CI runs
+#   make test            gofmt check, go vet, unit tests, the preload library's
+#                        C tests and e2e: what CI runs
 #   make unit            go test ./... (no npm download)
+#   make preload         preload/lib/librampart.so (needs a C compiler); every
+#                        Go binary is built after it, so rampart embeds it
+#   make preload-test    the C test of every entry point against rampart serve
 #   make bench           engine, audit and whole-process (hook, rampart-sh)
-#                        benchmarks
+#                        benchmarks, and the time librampart.so adds per exec
 #   make fuzz            each fuzz target for FUZZTIME (10s)
 #   make lint            gofmt check and go vet
 #   make e2e             the real Claude Code CLI (pinned, installed into .cache/)
@@ -34,9 +38,15 @@ LDFLAGS  := -X github.com/rampart-dev/rampart/internal/cli.Version=$(VERSION)
 COMMANDS := $(notdir $(patsubst %/main.go,%,$(wildcard cmd/*/main.go)))
 BINARIES := $(addprefix bin/,$(COMMANDS))
 
-.PHONY: all install test unit bench fuzz lint fmt-check vet clean e2e e2e-capture FORCE
+.PHONY: all install test unit bench fuzz lint fmt-check vet clean e2e e2e-capture FORCE preload preload-test
 
 all: $(BINARIES)
+
+# rampart embeds librampart.so (go:embed of preload/lib): build it first.
+preload:
+	$(MAKE) -C preload --no-print-directory all
+
+$(BINARIES): preload
 
 # FORCE: go build decides what is up to date, not make.
 bin/%: FORCE
@@ -49,9 +59,15 @@ install: all
 
 # The whole suite: what README and .ci/run call. e2e needs the npm
 # registry the first time (it caches Claude Code in .cache/).
-test: fmt-check vet unit e2e
+test: fmt-check vet unit preload-test e2e
 
-unit:
+# The C test program calls every entry point of the library against a real
+# "rampart serve"; the Go tests in preload/ run real programs under
+# "rampart preload".
+preload-test: all
+	$(MAKE) -C preload --no-print-directory test RAMPART='$(CURDIR)/bin/rampart'
+
+unit: preload
 	$(GO) test ./...
 
 lint: fmt-check vet
@@ -68,6 +84,8 @@ vet:
 bench: all
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/... ./policies/... ./audit/...
 	$(GO) run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh
+	$(MAKE) -C preload --no-print-directory helpers
+	$(GO) run ./preload/bench -rampart bin/rampart -lib preload/lib/librampart.so -checkloop preload/build/checkloop
 
 # Find every Fuzz target in the module and run each for FUZZTIME.
 fuzz:
@@ -90,3 +108,4 @@ e2e-capture:
 
 clean:
 	rm -rf bin
+	$(MAKE) -C preload --no-print-directory clean
