@@ -114,7 +114,6 @@ type CheckResponse struct {
 }
 
 func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
-	s.audit.announce() // decide's record ends it
 	body, err := readBody(w, r)
 	if err == nil {
 		var call *engine.ToolCall
@@ -123,7 +122,6 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.audit.withdraw()
 	s.badRequest(w, err)
 }
 
@@ -155,15 +153,15 @@ func (s *Server) answerCheck(w http.ResponseWriter, r *http.Request, call *engin
 }
 
 // decide evaluates call with the policy in force, counts it and appends
-// it to the audit trail. The decision stands even when the append fails.
-// The caller has announced the record (auditLog.announce).
+// it to the audit trail (with Config.AuditWait, before it returns). The
+// decision stands even when the append fails.
 func (s *Server) decide(call *engine.ToolCall, adapter string) (engine.Decision, time.Duration) {
 	prog := s.policies.program()
 	start := time.Now()
 	d := prog.Eval(call)
 	took := time.Since(start)
 	s.metrics.observeDecision(d, took)
-	if err := s.audit.write(audit.FromCall(adapter, *call, d, took), auditWait, true); err != nil && !errors.Is(err, errAuditSlow) {
+	if err := s.audit.write(audit.FromCall(adapter, *call, d, took), s.auditWait); err != nil && !errors.Is(err, errAuditSlow) {
 		// Append errors are logged and counted by auditWritten.
 		if errors.Is(err, errAuditClosed) {
 			s.metrics.auditErrors.Add(1)
@@ -232,7 +230,7 @@ func (s *Server) approvalDone(a Approval) {
 		rec.Decision = engine.ActionAllow.String()
 	}
 	rec.Message = a.answerMessage()
-	if err := s.audit.write(rec, auditWait, false); err != nil && errors.Is(err, errAuditClosed) {
+	if err := s.audit.write(rec, s.auditWait); err != nil && errors.Is(err, errAuditClosed) {
 		s.log.WithField("approval", a.ID).Error("approval answered while shutting down was not audited")
 	}
 	s.log.WithFields(map[string]any{"approval": a.ID, "status": a.Status, "by": a.ResolvedBy}).Info(a.answerMessage())

@@ -197,6 +197,30 @@ func TestCheckDecisionsAreAudited(t *testing.T) {
 	}
 }
 
+// TestQueuedAuditIsWrittenAtShutdown: without AuditWait a decision is
+// answered once its record is queued; shutting down writes the queue.
+func TestQueuedAuditIsWrittenAtShutdown(t *testing.T) {
+	e := newTestEnv(t, func(c *Config) { c.AuditWait = false })
+	for range 200 {
+		e.check(`{"tool":"exec","command":"git status"}`)
+	}
+	if err := e.srv.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(audit.DefaultDir(e.rhome))
+	if err != nil || !rep.OK || rep.Records != 200 {
+		t.Errorf("verify: %+v %v", rep, err)
+	}
+	// After shutdown a decision is still answered, and counted as not
+	// audited.
+	if r := e.check(`{"tool":"exec","command":"rm -rf /"}`); r.Decision != "deny" {
+		t.Errorf("after shutdown: %+v", r)
+	}
+	if n := e.srv.metrics.auditErrors.Load(); n != 1 {
+		t.Errorf("%d audit errors, want 1", n)
+	}
+}
+
 func TestPreflightCompatibility(t *testing.T) {
 	e := newTestEnv(t, nil)
 	for _, c := range []struct {

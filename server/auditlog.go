@@ -2,9 +2,7 @@ package server
 
 import (
 	"errors"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rampart-dev/rampart/audit"
@@ -13,9 +11,14 @@ import (
 // maxAuditBatch bounds how many records one append writes.
 const maxAuditBatch = 4096
 
-// maxLinger bounds how long the writer waits for records that are on
-// their way before it writes the ones it has.
-const maxLinger = 100 * time.Microsecond
+// queuedFlushDelay is how long the writer gathers queued records before
+// an append when nobody waits for them: an append costs about ten system
+// calls whatever its size, and gathering turns a busy server's appends of
+// one record into appends of dozens.
+const queuedFlushDelay = 2 * time.Millisecond
+
+// maxGather stops gathering early once this many records are waiting.
+const maxGather = 256
 
 // errAuditClosed is returned for a record that arrives after shutdown.
 var errAuditClosed = errors.New("the audit trail is closed (the server is shutting down)")
@@ -23,63 +26,53 @@ var errAuditClosed = errors.New("the audit trail is closed (the server is shutti
 // auditLog appends records to the audit trail from one goroutine, with
 // group commit: every record that arrives while an append is being
 // written goes into the next append, so a busy server writes many records
-// per write(2) and per lock of the trail. [auditLog.write] returns once its
-// record is on disk (or failed), so a client never gets a decision whose
-// record could still be lost.
+// per write(2) and per lock of the trail (an append costs about ten system
+// calls whatever its size). Records queue in order and are never dropped:
+// when the queue is full, [auditLog.write] waits. [auditLog.close] writes
+// everything queued.
 type auditLog struct {
 	w        *audit.Writer
 	in       chan *auditItem
 	mu       sync.RWMutex // guards closed against sends on a closed channel
 	closed   bool
 	finished chan struct{}
+	// gather is how long to collect records before an append
+	// (queuedFlushDelay, or 0 when callers wait for their record).
+	gather time.Duration
 	// written is called from the writer goroutine after every append,
 	// with the records (chain fields filled in when err is nil).
 	written func(recs []*audit.Record, err error)
-	// coming counts requests that will write a record soon (they are
-	// being read or decided); the writer waits a moment for them.
-	coming atomic.Int64
 }
 
 type auditItem struct {
 	rec  *audit.Record
 	err  error
-	done chan struct{}
+	done chan struct{} // nil when nobody waits
 }
 
-func newAuditLog(w *audit.Writer, written func([]*audit.Record, error)) *auditLog {
-	l := &auditLog{w: w, in: make(chan *auditItem, maxAuditBatch), finished: make(chan struct{}), written: written}
+func newAuditLog(w *audit.Writer, gather time.Duration, written func([]*audit.Record, error)) *auditLog {
+	l := &auditLog{w: w, in: make(chan *auditItem, maxAuditBatch), finished: make(chan struct{}), gather: gather, written: written}
 	go l.run()
 	return l
 }
 
-// announce tells the writer that a record is on its way: a request is
-// being read or decided. [auditLog.write] with announced, or withdraw
-// when no record will come, ends the announcement.
-func (l *auditLog) announce() { l.coming.Add(1) }
-
-// withdraw ends an announcement without a record.
-func (l *auditLog) withdraw() { l.coming.Add(-1) }
-
-// write appends rec and waits until it is written, at most wait. It
-// returns the append's error, errAuditClosed after close, or
-// errAuditSlow when wait passed (the record is still written later).
-// announced ends an [auditLog.announce].
-func (l *auditLog) write(rec *audit.Record, wait time.Duration, announced bool) error {
-	item := &auditItem{rec: rec, done: make(chan struct{})}
+// write queues rec. With wait > 0 it then waits until the record is
+// written, at most wait, and returns the append's error or errAuditSlow
+// (the record is still written later). It returns errAuditClosed after
+// close.
+func (l *auditLog) write(rec *audit.Record, wait time.Duration) error {
+	item := &auditItem{rec: rec}
+	if wait > 0 {
+		item.done = make(chan struct{})
+	}
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
-		if announced {
-			l.withdraw()
-		}
 		return errAuditClosed
 	}
 	l.in <- item
 	l.mu.RUnlock()
-	if announced {
-		l.withdraw()
-	}
-	if wait == 0 {
+	if wait <= 0 {
 		return nil
 	}
 	t := time.NewTimer(wait)
@@ -98,12 +91,31 @@ func (l *auditLog) run() {
 	defer close(l.finished)
 	batch := make([]*auditItem, 0, 64)
 	recs := make([]*audit.Record, 0, 64)
+	var timer *time.Timer
 	for item := range l.in {
 		batch = append(batch[:0], item)
-		// Each append costs about ten system calls whatever its size, so
-		// while other requests are about to write a record, give them a
-		// moment to join this one (bounded by maxLinger).
-		lingerUntil := time.Now().Add(maxLinger)
+		if l.gather > 0 {
+			// Gather: wait for more records, up to l.gather or
+			// maxGather of them (the channel closing ends it too).
+			if timer == nil {
+				timer = time.NewTimer(l.gather)
+			} else {
+				timer.Reset(l.gather)
+			}
+		gather:
+			for len(batch) < maxGather {
+				select {
+				case more, ok := <-l.in:
+					if !ok {
+						break gather
+					}
+					batch = append(batch, more)
+				case <-timer.C:
+					break gather
+				}
+			}
+			timer.Stop()
+		}
 	drain:
 		for len(batch) < maxAuditBatch {
 			select {
@@ -113,10 +125,7 @@ func (l *auditLog) run() {
 				}
 				batch = append(batch, more)
 			default:
-				if l.coming.Load() <= 0 || time.Now().After(lingerUntil) {
-					break drain
-				}
-				runtime.Gosched()
+				break drain
 			}
 		}
 		recs = recs[:0]
@@ -125,8 +134,10 @@ func (l *auditLog) run() {
 		}
 		err := l.w.Append(recs...)
 		for _, it := range batch {
-			it.err = err
-			close(it.done)
+			if it.done != nil {
+				it.err = err
+				close(it.done)
+			}
 		}
 		l.written(recs, err)
 		clear(batch)

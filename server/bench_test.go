@@ -11,8 +11,7 @@ import (
 // the body, evaluating, appending the audit record (group commit across
 // the parallel goroutines) and encoding the answer; no network.
 func BenchmarkCheckHandler(b *testing.B) {
-	e := newTestEnv(&testing.T{}, nil)
-	defer e.srv.Shutdown(b.Context())
+	e := newTestEnv(b, func(c *Config) { c.AuditWait = false })
 	h := e.srv.Handler()
 	body := []byte(`{"tool":"exec","command":"git status","cwd":"/home/dev/project","agent":"bench","session":"s"}`)
 	b.ReportAllocs()

@@ -97,9 +97,9 @@ func (b *binEnv) run(args ...string) (int, string, string) {
 
 // serve starts "rampart serve" in the foreground and waits until it
 // answers on its socket.
-func (b *binEnv) serve() (*exec.Cmd, *bytes.Buffer) {
+func (b *binEnv) serve(args ...string) (*exec.Cmd, *bytes.Buffer) {
 	b.t.Helper()
-	cmd := exec.Command(b.bin, "serve", "--port", "0", "--log-level", "warn")
+	cmd := exec.Command(b.bin, append([]string{"serve", "--port", "0", "--log-level", "warn"}, args...)...)
 	cmd.Env = b.env()
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
@@ -150,50 +150,60 @@ func (b *binEnv) load(stop <-chan struct{}) (answered *atomic.Int64, wait func()
 	return answered, wg.Wait
 }
 
+// TestCrashKill9: a server killed under load leaves a trail that
+// verifies, and a restarted server continues its chain. With --audit-wait
+// the trail also holds every decision that was answered.
 func TestCrashKill9(t *testing.T) {
-	b := newBinEnv(t)
-	srv, logs := b.serve()
-	stop := make(chan struct{})
-	answered, wait := b.load(stop)
-	waitFor(t, "some load", func() bool { return answered.Load() > 300 })
-	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	srv.Wait()
-	close(stop)
-	wait()
+	for _, mode := range []string{"queued", "--audit-wait"} {
+		t.Run(mode, func(t *testing.T) {
+			var args []string
+			if mode != "queued" {
+				args = append(args, mode)
+			}
+			b := newBinEnv(t)
+			srv, _ := b.serve(args...)
+			stop := make(chan struct{})
+			answered, wait := b.load(stop)
+			waitFor(t, "some load", func() bool { return answered.Load() > 300 })
+			if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			srv.Wait()
+			close(stop)
+			wait()
 
-	dir := audit.DefaultDir(b.rhom)
-	rep, err := audit.Verify(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK {
-		t.Fatalf("the trail does not verify after kill -9: %v", rep.Problems)
-	}
-	// Every decision a client got was written before it was answered.
-	if int64(rep.Records) < answered.Load() {
-		t.Errorf("%d records for %d answered decisions: records were lost", rep.Records, answered.Load())
-	}
-	t.Logf("killed after %d answered decisions; %d records, warnings %v", answered.Load(), rep.Records, rep.Warnings)
+			dir := audit.DefaultDir(b.rhom)
+			rep, err := audit.Verify(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.OK || rep.Records == 0 {
+				t.Fatalf("the trail does not verify after kill -9: %+v", rep)
+			}
+			if mode == "--audit-wait" && int64(rep.Records) < answered.Load() {
+				t.Errorf("%d records for %d answered decisions: records were lost", rep.Records, answered.Load())
+			}
+			t.Logf("killed after %d answered decisions; %d records; warnings %v", answered.Load(), rep.Records, rep.Warnings)
 
-	// A restarted server removes the stale socket and continues the chain.
-	srv2, logs2 := b.serve()
-	c := b.client()
-	for i := range 20 {
-		if _, err := c.Check(context.Background(), &engine.ToolCall{Tool: "exec", Command: fmt.Sprintf("echo after %d", i)}, false); err != nil {
-			t.Fatal(err)
-		}
+			// A restarted server removes the stale socket and pid file
+			// and continues the chain.
+			srv2, logs2 := b.serve(args...)
+			c := b.client()
+			for i := range 20 {
+				if _, err := c.Check(context.Background(), &engine.ToolCall{Tool: "exec", Command: fmt.Sprintf("echo after %d", i)}, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv2.Process.Signal(syscall.SIGTERM)
+			if err := srv2.Wait(); err != nil {
+				t.Errorf("the restarted server exited with %v:\n%s", err, logs2)
+			}
+			rep2, err := audit.Verify(dir)
+			if err != nil || !rep2.OK || rep2.Records != rep.Records+20 || rep2.LastSeq != rep.LastSeq+20 || rep2.FirstSeq != 1 {
+				t.Errorf("after the restart: %+v %v (before: %d records, last seq %d)", rep2, err, rep.Records, rep.LastSeq)
+			}
+		})
 	}
-	srv2.Process.Signal(syscall.SIGTERM)
-	if err := srv2.Wait(); err != nil {
-		t.Errorf("the restarted server exited with %v:\n%s", err, logs2)
-	}
-	rep2, err := audit.Verify(dir)
-	if err != nil || !rep2.OK || rep2.Records != rep.Records+20 || rep2.LastSeq != rep.LastSeq+20 || rep2.FirstSeq != 1 {
-		t.Errorf("after the restart: %+v %v (before: %d records, last seq %d)", rep2, err, rep.Records, rep.LastSeq)
-	}
-	_ = logs
 }
 
 func TestGracefulStopWritesEveryRecord(t *testing.T) {

@@ -22,7 +22,7 @@ const testToken = "test-token-0123456789"
 
 // testEnv is a server on a throwaway Rampart home, behind httptest.
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	home  string // the user's home
 	rhome string // RAMPART_HOME
 	srv   *Server
@@ -30,8 +30,10 @@ type testEnv struct {
 }
 
 // newTestEnv starts a server with the standard profile plus the files in
-// $RAMPART_HOME/policies, the fixed test token, and fast polling.
-func newTestEnv(t *testing.T, tweak func(*Config)) *testEnv {
+// $RAMPART_HOME/policies, the fixed test token, and fast polling. It
+// answers after the audit record is written (AuditWait), so tests can
+// read the trail right after an answer.
+func newTestEnv(t testing.TB, tweak func(*Config)) *testEnv {
 	t.Helper()
 	home := t.TempDir()
 	rhome := filepath.Join(home, ".rampart")
@@ -53,6 +55,7 @@ func newTestEnv(t *testing.T, tweak func(*Config)) *testEnv {
 		ApprovedPolicyFile: ApprovedPolicyPath(rhome),
 		Home:               home,
 		Version:            "test",
+		AuditWait:          true,
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -131,7 +134,7 @@ func (e *testEnv) writePolicy(name, content string) {
 }
 
 // waitFor polls cond every 10ms for up to 5s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
@@ -142,7 +145,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func mustJSON(t *testing.T, body string, v any) {
+func mustJSON(t testing.TB, body string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(body), v); err != nil {
 		t.Fatalf("not JSON (%v): %s", err, body)
@@ -151,7 +154,7 @@ func mustJSON(t *testing.T, body string, v any) {
 
 // errorOf checks that body is exactly {"error": "..."} and returns the
 // message.
-func errorOf(t *testing.T, body string) string {
+func errorOf(t testing.TB, body string) string {
 	t.Helper()
 	var m map[string]any
 	mustJSON(t, body, &m)

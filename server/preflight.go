@@ -41,14 +41,12 @@ func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request, tool st
 		writeError(w, http.StatusNotFound, "no such endpoint: %s %s (the tool name goes last, as in /v1/preflight/exec)", r.Method, r.URL.Path)
 		return
 	}
-	s.audit.announce() // decide's record ends it
 	body, err := readBody(w, r)
 	var call *engine.ToolCall
 	if err == nil {
 		call, err = decodePreflight(tool, body)
 	}
 	if err != nil {
-		s.audit.withdraw()
 		s.badRequest(w, err)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -44,6 +45,13 @@ type Config struct {
 	AuditDir string
 	// AuditSync fsyncs every append (see audit.Options.Sync).
 	AuditSync bool
+	// AuditWait answers a decision only once its audit record is written
+	// (group commit), so no answered decision can be missing from the
+	// trail even when the server is killed with SIGKILL; it costs
+	// throughput and latency. Without it a decision is answered once its
+	// record is queued: a clean shutdown still writes every record, and
+	// SIGKILL can lose the last few milliseconds of them.
+	AuditWait bool
 
 	// Token, when set, is the only token accepted ($RAMPART_TOKEN).
 	// Otherwise TokenFile holds it, created on first start and re-read
@@ -75,12 +83,27 @@ type LoadError struct{ Err error }
 func (e *LoadError) Error() string { return e.Err.Error() }
 func (e *LoadError) Unwrap() error { return e.Err }
 
+// GCPercent is the garbage collector target rampart serve runs with when
+// $GOGC is not set. The server's live heap is a few MB and every decision
+// allocates a few KB, so the default (100) collects dozens of times a
+// second under load; 400 costs about 15 MB more memory and saves a tenth
+// of the CPU. See [TuneGC].
+const GCPercent = 400
+
+// TuneGC sets the garbage collector target to GCPercent unless $GOGC
+// says otherwise. Programs that run a Server call it once at start.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercent)
+	}
+}
+
 // DefaultApprovalTimeout is how long an ask waits for an answer by default.
 const DefaultApprovalTimeout = 2 * time.Minute
 
-// auditWait bounds how long a request waits for its audit record to be
-// written before it is answered anyway.
-const auditWait = 5 * time.Second
+// auditWaitLimit bounds how long a request waits for its audit record to
+// be written (Config.AuditWait) before it is answered anyway.
+const auditWaitLimit = 5 * time.Second
 
 // Server is a running policy server. Create it with [New], serve with
 // [Server.Serve] (or mount [Server.Handler]), stop it with
@@ -95,7 +118,8 @@ type Server struct {
 	approvals *approvalStore
 	metrics   *metrics
 	started   time.Time
-	alwaysMu  sync.Mutex // serialises writes to the approved policy file
+	auditWait time.Duration // 0 unless Config.AuditWait
+	alwaysMu  sync.Mutex    // serialises writes to the approved policy file
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -135,6 +159,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics(), approvals: newApprovalStore(),
 		started: time.Now().UTC(), closing: make(chan struct{}), pollDone: make(chan struct{})}
 	s.events = newEventHub(&s.metrics.eventsDropped)
+	if cfg.AuditWait {
+		s.auditWait = auditWaitLimit
+	}
 
 	switch {
 	case cfg.Token != "":
@@ -162,7 +189,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.audit = newAuditLog(w, s.auditWritten)
+	gather := queuedFlushDelay
+	if cfg.AuditWait {
+		gather = 0 // the callers wait: write at once
+	}
+	s.audit = newAuditLog(w, gather, s.auditWritten)
 	go s.poll()
 	return s, nil
 }

@@ -38,6 +38,7 @@ type ServeOptions struct {
 	AllowRemote bool
 
 	ApprovalTimeout time.Duration
+	AuditWait       bool
 	LogFormat       string
 	LogLevel        string
 	Background      bool
@@ -65,8 +66,11 @@ func NewCmdServe(proc *Process, runF func(*ServeOptions) error) *cobra.Command {
 		Long: `Serve keeps the policy loaded and answers tool calls over HTTP: on
 127.0.0.1:9090 and on the Unix socket ~/.rampart/rampart.sock (sandboxed
 agents often reach a socket but not TCP). Adapters that cannot decide on
-their own (the preload library, rampart-sh) ask it; every decision is
-appended to the audit trail (~/.rampart/audit) before it is answered.
+their own (the preload library, rampart-sh) ask it, and every decision goes
+to the audit trail (~/.rampart/audit). Records are written in batches as
+they come and all are written before the server exits on SIGTERM or
+SIGINT; with --audit-wait a decision is answered only once its record is
+written, so even kill -9 cannot lose an answered decision's record.
 
 Requests need the bearer token in ~/.rampart/token (created on the first
 start; "rampart token show" prints it, $RAMPART_TOKEN overrides it), except
@@ -123,6 +127,7 @@ config.yaml is invalid.`,
 	f.BoolVar(&opts.NoSocket, "no-socket", false, "do not listen on a Unix socket")
 	f.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow --addr to be an address other machines can reach (every request still needs the token)")
 	f.DurationVar(&opts.ApprovalTimeout, "approval-timeout", server.DefaultApprovalTimeout, "how long an ask with ?wait=1 waits for a human before it is denied")
+	f.BoolVar(&opts.AuditWait, "audit-wait", false, "answer a decision only once its audit record is written, so even kill -9 loses none (slower)")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log `FORMAT`: text or json")
 	f.StringVar(&opts.LogLevel, "log-level", "info", "log `LEVEL`: debug (every decision), info, warn or error")
 	f.BoolVar(&opts.Background, "background", false, "start detached, log to $RAMPART_HOME/serve.log, and return once it answers")
@@ -231,6 +236,7 @@ func serveRun(o *ServeOptions) error {
 			`stop it with "rampart serve stop", or give this one another RAMPART_HOME`)
 	}
 	log := newServeLogger(o.Proc.Err, o.LogFormat, o.LogLevel)
+	server.TuneGC()
 
 	src := &serveSources{proc: o.Proc, profile: o.Profile, policies: o.Policies, project: o.Project,
 		rampartHome: rhome, home: o.Proc.Home()}
@@ -242,6 +248,7 @@ func serveRun(o *ServeOptions) error {
 		TokenFile:          server.TokenPath(rhome),
 		ApprovedPolicyFile: src.approvedFile(),
 		ApprovalTimeout:    o.ApprovalTimeout,
+		AuditWait:          o.AuditWait,
 		Home:               o.Proc.Home(),
 		Version:            buildVersion(),
 		Log:                log,
