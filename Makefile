@@ -8,8 +8,9 @@
 #   make preload         preload/lib/librampart.so (needs a C compiler); every
 #                        Go binary is built after it, so rampart embeds it
 #   make preload-test    the C test of every entry point against rampart serve
-#   make bench           engine, audit and whole-process (hook, rampart-sh)
-#                        benchmarks, and the time librampart.so adds per exec
+#   make bench           engine, audit and server benchmarks, the server's
+#                        load test, whole-process (hook, rampart-sh) costs,
+#                        and the time librampart.so adds per exec
 #   make fuzz            each fuzz target for FUZZTIME (10s)
 #   make lint            gofmt check and go vet
 #   make e2e             the real Claude Code CLI (pinned, installed into .cache/)
@@ -79,10 +80,13 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# Engine and audit micro-benchmarks, then whole-process costs of the hook
-# and rampart-sh next to /bin/true and bash in the same run.
+# Engine, audit and server micro-benchmarks, the server under concurrent
+# load on loopback (bounded in count and time; it verifies the audit trail
+# afterwards), then whole-process costs of the hook and rampart-sh next to
+# /bin/true and bash in the same run.
 bench: all
-	$(GO) test -run '^$$' -bench . -benchmem ./engine/... ./policies/... ./audit/...
+	$(GO) test -run '^$$' -bench . -benchmem ./engine/... ./policies/... ./audit/... ./server/
+	$(GO) run ./server/loadtest
 	$(GO) run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh
 	$(MAKE) -C preload --no-print-directory helpers
 	$(GO) run ./preload/bench -rampart bin/rampart -lib preload/lib/librampart.so -checkloop preload/build/checkloop
