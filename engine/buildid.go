@@ -5,24 +5,23 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync"
 )
 
-// executableID returns the Go build ID of the running executable, or ""
-// when it cannot be read (then nothing is cached). The build ID changes
-// whenever any code or embedded file that went into the binary changes,
-// so a cache written by one build is never read by another, even between
-// development builds that carry the same version.
+// executableID identifies the build of the running executable: its Go
+// build ID, which changes whenever any code or embedded file that went into
+// the binary changes (so a cache written by one build is never read by
+// another, even between development builds that carry the same version),
+// and the version and VCS revision it was built from. It is "" when the
+// build ID cannot be read; then nothing is cached.
 var executableID = sync.OnceValue(func() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	f, err := os.Open(exe)
+	f, err := openExecutable()
 	if err != nil {
 		return ""
 	}
 	defer f.Close()
+	var id string
 	// The ID is in the first page of the executables Go builds for Linux;
 	// the Go toolchain looks for it in the first 32 KiB.
 	for _, size := range []int{4 << 10, 32 << 10} {
@@ -31,12 +30,39 @@ var executableID = sync.OnceValue(func() string {
 		if err != nil && err != io.EOF {
 			return ""
 		}
-		if id := readBuildID(head[:n]); id != "" || n < size {
-			return id
+		if id = readBuildID(head[:n]); id != "" || n < size {
+			break
 		}
 	}
-	return ""
+	if id == "" {
+		return ""
+	}
+	// Where the file is found by name, it may have been replaced by
+	// another build since this process started; the version this process
+	// knows it was built from tells at least releases apart.
+	if info, ok := debug.ReadBuildInfo(); ok {
+		id += " " + info.Main.Version
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" || s.Key == "-ldflags" {
+				id += " " + s.Value
+			}
+		}
+	}
+	return id
 })
+
+// openExecutable opens the running executable: on Linux the process's own
+// file, even if its path now names another one.
+func openExecutable() (*os.File, error) {
+	if f, err := os.Open("/proc/self/exe"); err == nil {
+		return f, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(exe)
+}
 
 // readBuildID finds the Go build ID in the first bytes of an executable:
 // in ELF files a note named "Go" of type 4, elsewhere (Mach-O, PE) the
@@ -67,21 +93,27 @@ func elfBuildID(head []byte) string {
 		order = binary.BigEndian
 	}
 	is64 := head[4] == 2
-	var phoff uint64
-	var phentsize, phnum int
+	var phoff, phentsize uint64
+	var phnum int
+	minEntry := uint64(32) // an Elf32_Phdr
 	if is64 {
 		phoff = order.Uint64(head[32:])
-		phentsize, phnum = int(order.Uint16(head[54:])), int(order.Uint16(head[56:]))
+		phentsize, phnum = uint64(order.Uint16(head[54:])), int(order.Uint16(head[56:]))
+		minEntry = 56 // an Elf64_Phdr
 	} else {
 		phoff = uint64(order.Uint32(head[28:]))
-		phentsize, phnum = int(order.Uint16(head[42:])), int(order.Uint16(head[44:]))
+		phentsize, phnum = uint64(order.Uint16(head[42:])), int(order.Uint16(head[44:]))
 	}
-	for i := range phnum {
-		off := phoff + uint64(i*phentsize)
-		if off+uint64(phentsize) > uint64(len(head)) || phentsize < 32 {
+	if phentsize < minEntry {
+		return ""
+	}
+	for i := range uint64(phnum) {
+		if phoff > uint64(len(head)) || i*phentsize > uint64(len(head))-phoff ||
+			phentsize > uint64(len(head))-phoff-i*phentsize {
 			return ""
 		}
-		ph := head[off:]
+		off := phoff + i*phentsize
+		ph := head[off : off+phentsize]
 		const ptNote = 4
 		if order.Uint32(ph) != ptNote {
 			continue
