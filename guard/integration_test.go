@@ -2,16 +2,21 @@ package guard_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rampart-dev/rampart/guard"
+	"github.com/rampart-dev/rampart/server"
 )
 
 // builds holds the binaries the tests run, built once.
@@ -260,5 +265,97 @@ func TestGuardSupervisorDeath(t *testing.T) {
 	data, _ := os.ReadFile(result)
 	if got := strings.TrimSpace(string(data)); got != "true exit 126" {
 		t.Fatalf("after the supervisor died: %q, want the exec refused (126)", got)
+	}
+}
+
+// An ask holds the exec until a human answers through the running server.
+func TestGuardAskWaitsForApproval(t *testing.T) {
+	s := newSandbox(t)
+	rampartHome := filepath.Join(s.home, ".rampart")
+	os.MkdirAll(filepath.Join(rampartHome, "policies"), 0o700)
+	os.WriteFile(filepath.Join(rampartHome, "policies", "ask.yaml"), []byte(`version: 1
+policies:
+  - name: test-ask
+    match: {tool: exec}
+    rules:
+      - action: ask
+        when:
+          command_matches: ["*approved-marker*"]
+        message: A test approval.
+`), 0o600)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	serve := exec.Command(s.rampart, "serve", "--port", strconv.Itoa(port))
+	serve.Env = s.env
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { serve.Process.Signal(os.Interrupt); serve.Wait() }()
+	getenv := func(k string) string {
+		for _, kv := range s.env {
+			if v, ok := strings.CutPrefix(kv, k+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	var client *server.Client
+	for i := 0; i < 100 && client == nil; i++ {
+		if c, err := server.ClientFromEnv(getenv, rampartHome, time.Second); err == nil {
+			if _, err := c.Health(context.Background()); err == nil {
+				client = c
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if client == nil {
+		t.Fatal("the server did not start")
+	}
+	for _, answer := range []string{"allow", "deny"} {
+		marker := filepath.Join(s.home, "approved-marker-"+answer)
+		cmd := exec.Command(s.rampart, "guard", "--", "bash", "-c", `t=touch; $t "$1"`, "x", marker)
+		cmd.Env, cmd.Dir = s.env, s.home
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Answer every approval the run asks for (the bash exec and the
+		// touch exec both name the marker) until it ends.
+		done := make(chan struct{})
+		var answered atomic.Int32
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				pending, _ := client.Approvals(context.Background())
+				for _, a := range pending {
+					if _, err := client.Resolve(context.Background(), a.ID, server.Answer{Decision: answer, By: "tester"}); err == nil {
+						answered.Add(1)
+					}
+				}
+			}
+		}()
+		waitErr := make(chan error, 1)
+		go func() { waitErr <- cmd.Wait() }()
+		select {
+		case <-waitErr:
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("the guarded command did not finish")
+		}
+		close(done)
+		if answered.Load() == 0 {
+			t.Errorf("%s: no approval was asked for", answer)
+		}
+		_, statErr := os.Stat(marker)
+		if (answer == "allow") != (statErr == nil) {
+			t.Errorf("%s: marker exists = %v", answer, statErr == nil)
+		}
 	}
 }

@@ -46,5 +46,12 @@ func loadProgram(getenv func(string) string, cwd string) (*engine.Program, error
 	if home == "" {
 		opts.Files = []string{}
 	}
-	return engine.Load(opts)
+	cacheDir := ""
+	if home != "" {
+		cacheDir = filepath.Join(home, "cache")
+	}
+	// A shell is a new process for every command: load through the
+	// compiled-policy cache, as the hooks do.
+	prog, _, err := engine.LoadCached(opts, cacheDir)
+	return prog, err
 }

@@ -188,13 +188,14 @@ func (e *Env) judge(cmd, adapter string) (code int, ok bool) {
 		d.Decision = engine.ActionLog
 	}
 	rec := audit.FromCall(adapter, call, d, time.Since(start))
+	recorded := false
 	if d.Decision == engine.ActionAsk && enforce {
-		e.record(rec)
-		d = e.approve(call, d)
+		d, recorded = e.approve(call, d, adapter)
 		rec = audit.FromCall(adapter, call, d, time.Since(start))
-		rec.Event = audit.EventApproval
 	}
-	e.record(rec)
+	if !recorded {
+		e.record(rec)
+	}
 	if d.Allowed() || !enforce {
 		return 0, true
 	}

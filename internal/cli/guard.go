@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/rampart-dev/rampart/audit"
 	"github.com/rampart-dev/rampart/engine"
 	"github.com/rampart-dev/rampart/guard"
+	"github.com/rampart-dev/rampart/server"
 )
 
 // GuardOptions are the flags and arguments of "rampart guard".
@@ -127,6 +129,29 @@ func guardRun(opts *GuardOptions) error {
 	decide := func(c *guard.ExecCall) guard.Verdict {
 		start := time.Now()
 		call, d := guardDecide(l.Program, c, opts)
+		if d.Decision == engine.ActionAsk && !monitor {
+			// The tree waits in its exec while a human answers through
+			// the server, which records the decision and the answer.
+			fmt.Fprintf(proc.Err, "rampart: waiting for a human to approve: %s (rampart watch, or rampart approve ID)\n", c.Describe())
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			answer, ok, err := server.AskHuman(ctx, proc.Getenv, proc.RampartHome(), "guard", &call)
+			cancel()
+			switch {
+			case ok:
+				if answer.Allowed() {
+					return guard.Verdict{Allow: true}
+				}
+				d = answer
+			case err != nil:
+				d.Decision, d.Message = engine.ActionDeny, strings.TrimSpace(d.Message+" The approval could not be asked for: "+err.Error())
+			default:
+				d.Decision, d.Message = engine.ActionDeny, strings.TrimSpace(d.Message+` No Rampart server is running to ask a human (start one with "rampart serve --background").`)
+			}
+			if ok {
+				fmt.Fprintf(proc.Err, "rampart: blocked: %s (%s)\n", c.Describe(), strings.TrimSpace(d.Message))
+				return guard.Verdict{}
+			}
+		}
 		rec := audit.FromCall("guard", call, d, time.Since(start))
 		record(rec)
 		if d.Allowed() || monitor {
