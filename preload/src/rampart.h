@@ -45,13 +45,13 @@ enum {
 	RP_ENV_COUNT
 };
 
-#define RP_MAX_ENV_ENTRY 4096 /* the longest NAME=value kept for children */
+#define RP_MAX_ENV_ENTRY 4096   /* the longest NAME=value kept for children */
+#define RP_ENV_ARENA (16 * 1024) /* room for all of them together */
 
 struct rp_trusted {
-	const char *name;        /* "RAMPART_URL" */
+	const char *name; /* "RAMPART_URL" */
 	size_t name_len;
-	int set;                 /* it was in the environment at load */
-	char entry[RP_MAX_ENV_ENTRY]; /* "RAMPART_URL=unix:/..." */
+	const char *entry; /* "RAMPART_URL=unix:/...", or NULL: not set at load */
 };
 
 struct rp_config {
@@ -81,6 +81,11 @@ struct rp_config {
 
 	char self_path[1024]; /* this library, as the dynamic loader opened it */
 	struct rp_trusted env[RP_ENV_COUNT];
+	/* The entries env points into, packed: the constructor touches as few
+	 * pages as it can (each first touch is a page fault, in every process
+	 * the library is loaded into). */
+	size_t arena_used;
+	char arena[RP_ENV_ARENA];
 };
 
 RP_HIDDEN extern struct rp_config rp_cfg;

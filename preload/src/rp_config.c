@@ -34,7 +34,7 @@ static const char *const env_names[RP_ENV_COUNT] = {
 static const char *value(int i)
 {
 	const struct rp_trusted *t = &rp_cfg.env[i];
-	return t->set ? t->entry + t->name_len + 1 : NULL;
+	return t->entry != NULL ? t->entry + t->name_len + 1 : NULL;
 }
 
 static int is_false(const char *v)
@@ -52,14 +52,17 @@ static void capture_env(void)
 		const char *v = getenv(t->name);
 		if (v == NULL)
 			continue;
-		if (t->name_len + 1 + strlen(v) + 1 > sizeof t->entry) {
+		size_t len = t->name_len + 1 + strlen(v) + 1;
+		if (len > RP_MAX_ENV_ENTRY || rp_cfg.arena_used + len > sizeof rp_cfg.arena) {
 			rp_debug("ignoring a setting longer than 4 KiB:", t->name);
 			continue;
 		}
-		memcpy(t->entry, t->name, t->name_len);
-		t->entry[t->name_len] = '=';
-		strcpy(t->entry + t->name_len + 1, v);
-		t->set = 1;
+		char *entry = rp_cfg.arena + rp_cfg.arena_used;
+		memcpy(entry, t->name, t->name_len);
+		entry[t->name_len] = '=';
+		strcpy(entry + t->name_len + 1, v);
+		rp_cfg.arena_used += len;
+		t->entry = entry;
 	}
 }
 

@@ -51,8 +51,8 @@ static int entry_ok(int i, const char *entry)
 {
 	const struct rp_trusted *t = &rp_cfg.env[i];
 	if (i == RP_ENV_LD_PRELOAD)
-		return !t->set || preload_has_self(entry + t->name_len + 1);
-	return t->set && strcmp(entry, t->entry) == 0;
+		return t->entry == NULL || preload_has_self(entry + t->name_len + 1);
+	return t->entry != NULL && strcmp(entry, t->entry) == 0;
 }
 
 /* needs_fix reports whether envp differs from the trusted environment. */
@@ -69,7 +69,7 @@ static int needs_fix(char *const envp[], size_t *count)
 			fix = 1;
 	}
 	for (int i = 0; i < RP_ENV_COUNT; i++)
-		if (rp_cfg.env[i].set && !seen[i])
+		if (rp_cfg.env[i].entry != NULL && !seen[i])
 			fix = 1;
 	*count = n;
 	return fix;
@@ -125,20 +125,20 @@ char *const *rp_env_fix(char *const envp[], struct rp_envbuf *buf)
 		int i = managed(envp[j]);
 		if (i < 0) {
 			vec[k++] = envp[j];
-		} else if (!added[i] && rp_cfg.env[i].set) {
+		} else if (!added[i] && rp_cfg.env[i].entry != NULL) {
 			added[i] = 1;
 			if (entry_ok(i, envp[j]))
 				vec[k++] = envp[j];
 			else if (i == RP_ENV_LD_PRELOAD)
 				vec[k++] = merged_preload(envp[j], buf);
 			else
-				vec[k++] = rp_cfg.env[i].entry;
+				vec[k++] = (char *)rp_cfg.env[i].entry;
 		}
 		/* a managed variable this process did not have, or a duplicate: dropped */
 	}
 	for (int i = 0; i < RP_ENV_COUNT; i++)
-		if (rp_cfg.env[i].set && !added[i])
-			vec[k++] = rp_cfg.env[i].entry;
+		if (rp_cfg.env[i].entry != NULL && !added[i])
+			vec[k++] = (char *)rp_cfg.env[i].entry;
 	vec[k] = NULL;
 	rp_debug("restored LD_PRELOAD and RAMPART_* in a child's environment", NULL);
 	return vec;
