@@ -73,3 +73,38 @@ func BenchmarkLoadStandard(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadCachedStandard is a warm hit: the standard profile, read back
+// from the cache.
+func BenchmarkLoadCachedStandard(b *testing.B) {
+	o := LoadOptions{Profile: "standard", Files: []string{}, Home: "/home/dev"}
+	dir := b.TempDir()
+	if _, _, err := LoadCached(o, dir); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, status, err := LoadCached(o, dir); err != nil || status != CacheHit {
+			b.Fatal(status, err)
+		}
+	}
+}
+
+// BenchmarkLoadCachedStandardFirstEval is a warm hit and the first decision,
+// which compiles the rules it reaches.
+func BenchmarkLoadCachedStandardFirstEval(b *testing.B) {
+	o := LoadOptions{Profile: "standard", Files: []string{}, Home: "/home/dev"}
+	dir := b.TempDir()
+	if _, _, err := LoadCached(o, dir); err != nil {
+		b.Fatal(err)
+	}
+	call := ToolCall{Tool: ToolExec, Command: "git status", Cwd: "/tmp"}
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _, err := LoadCached(o, dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Eval(&call)
+	}
+}
