@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rampart.h"
@@ -180,6 +181,13 @@ __attribute__((noinline)) static int check_exec(const struct rp_exe *exe, char *
 {
 	char path[PATH_MAX], cwd[PATH_MAX];
 	const char *exe_path = rp_resolve_exe(exe, path, sizeof path);
+	/* Nothing to run: the real call fails with ENOENT (or ENOTDIR) by
+	 * itself. Python and libuv try execve on every $PATH entry in turn;
+	 * asking about each missing candidate would cost a round trip and
+	 * print a "blocked" line each. */
+	struct stat st;
+	if (exe->kind != RP_EXE_FD && stat(exe_path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+		return 0;
 	const char *dir = getcwd(cwd, sizeof cwd);
 	struct shown what = {.argv = argv};
 	char *const no_args[] = {(char *)exe_path, NULL};
