@@ -13,39 +13,40 @@ const Redacted = "[REDACTED]"
 // has one group, the secret itself; the text around it is kept so a reader
 // still sees what kind of value was there. A pattern runs only when the
 // lower-cased text contains one of its hints (every match contains one),
-// so ordinary commands cost a few substring searches.
-// They are compiled on first use: a hook process that records one allowed
-// "git status" should not pay for compiling them.
-var secretPatterns = sync.OnceValue(func() []secretPattern {
-	return []secretPattern{
-		// Authorization headers: "Authorization: Bearer x", "-H 'Authorization: token x'".
-		{[]string{"authorization"}, regexp.MustCompile(`(?i)authorization:\s*(?:bearer|basic|token|digest)?\s*([^\s'"]+)`)},
-		// NAME=value and NAME: value where the name says it is a secret:
-		// GITHUB_TOKEN=x, --password=x, api_key: x, X-Api-Key: x.
-		{[]string{"pass", "secret", "token", "key", "credential"},
-			regexp.MustCompile(`(?i)(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?(?:token|key))[a-z0-9_-]*["']?\s*[=:]\s*["']?([^\s'"&;|]+)`)},
-		// Flags whose next word is the secret: --password x, --token x.
-		{[]string{"pass", "secret", "token", "key"},
-			regexp.MustCompile(`(?i)(?:^|\s)--?(?:password|passwd|passphrase|secret|token|api-key|apikey|access-token|auth-token|client-secret)\s+["']?([^\s'"]+)`)},
-		// user:password@ in URLs.
-		{[]string{"@"}, regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@`)},
-		// Well-known token formats.
-		{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
-			regexp.MustCompile(`\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`)},
-		{[]string{"sk-"}, regexp.MustCompile(`\b(sk-[A-Za-z0-9_-]{20,})`)},
-		{[]string{"akia", "asia"}, regexp.MustCompile(`\b((?:AKIA|ASIA)[0-9A-Z]{16})\b`)},
-		{[]string{"xox"}, regexp.MustCompile(`\b(xox[abprs]-[A-Za-z0-9-]{10,})`)},
-		{[]string{"aiza"}, regexp.MustCompile(`\b(AIza[0-9A-Za-z_-]{35})`)},
-		{[]string{"glpat-"}, regexp.MustCompile(`\b(glpat-[A-Za-z0-9_-]{20,})`)},
-		{[]string{"npm_"}, regexp.MustCompile(`\b(npm_[A-Za-z0-9]{36})`)},
-		{[]string{"eyj"}, regexp.MustCompile(`\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})`)},
-		{[]string{"private key"}, regexp.MustCompile(`(-----BEGIN [A-Z ]*PRIVATE KEY-----)`)},
-	}
-})
+// and is compiled the first time it runs: a hook process recording one
+// "git status" compiles none of them.
+var secretPatterns = []*secretPattern{
+	// Authorization headers: "Authorization: Bearer x", "-H 'Authorization: token x'".
+	newSecretPattern([]string{"authorization"}, `(?i)authorization:\s*(?:bearer|basic|token|digest)?\s*([^\s'"]+)`),
+	// NAME=value and NAME: value where the name says it is a secret:
+	// GITHUB_TOKEN=x, --password=x, api_key: x, X-Api-Key: x.
+	newSecretPattern([]string{"pass", "secret", "token", "key", "credential"},
+		`(?i)(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?(?:token|key))[a-z0-9_-]*["']?\s*[=:]\s*["']?([^\s'"&;|]+)`),
+	// Flags whose next word is the secret: --password x, --token x.
+	newSecretPattern([]string{"pass", "secret", "token", "key"},
+		`(?i)(?:^|\s)--?(?:password|passwd|passphrase|secret|token|api-key|apikey|access-token|auth-token|client-secret)\s+["']?([^\s'"]+)`),
+	// user:password@ in URLs.
+	newSecretPattern([]string{"@"}, `[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@`),
+	// Well-known token formats.
+	newSecretPattern([]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
+		`\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`),
+	newSecretPattern([]string{"sk-"}, `\b(sk-[A-Za-z0-9_-]{20,})`),
+	newSecretPattern([]string{"akia", "asia"}, `\b((?:AKIA|ASIA)[0-9A-Z]{16})\b`),
+	newSecretPattern([]string{"xox"}, `\b(xox[abprs]-[A-Za-z0-9-]{10,})`),
+	newSecretPattern([]string{"aiza"}, `\b(AIza[0-9A-Za-z_-]{35})`),
+	newSecretPattern([]string{"glpat-"}, `\b(glpat-[A-Za-z0-9_-]{20,})`),
+	newSecretPattern([]string{"npm_"}, `\b(npm_[A-Za-z0-9]{36})`),
+	newSecretPattern([]string{"eyj"}, `\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})`),
+	newSecretPattern([]string{"private key"}, `(-----BEGIN [A-Z ]*PRIVATE KEY-----)`),
+}
 
 type secretPattern struct {
 	hints []string
-	re    *regexp.Regexp
+	re    func() *regexp.Regexp
+}
+
+func newSecretPattern(hints []string, expr string) *secretPattern {
+	return &secretPattern{hints: hints, re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })}
 }
 
 // Redact returns s with secrets (tokens, passwords, API keys, credentials in
@@ -55,10 +56,10 @@ func Redact(s string) string {
 		return s
 	}
 	lower := strings.ToLower(s)
-	for _, p := range secretPatterns() {
+	for _, p := range secretPatterns {
 		for _, h := range p.hints {
 			if strings.Contains(lower, h) {
-				s = redactGroup(p.re, s)
+				s = redactGroup(p.re(), s)
 				break
 			}
 		}

@@ -21,7 +21,14 @@ func Run() int { return Main(os.Args[1:], OSProcess()) }
 
 // Main runs the rampart command with args and returns the exit code.
 func Main(args []string, proc *Process) int {
-	root := NewCmdRoot(proc)
+	var root *cobra.Command
+	if len(args) > 0 && args[0] == "hook" {
+		// An agent starts "rampart hook" for every tool call: build only
+		// that command, not the whole tree.
+		root = hookRoot(proc)
+	} else {
+		root = NewCmdRoot(proc)
+	}
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
 		return report(proc.Err, err)
@@ -95,6 +102,18 @@ then the project's .rampart/policy.yaml, which may only tighten the rules.`,
 		NewCmdDeny(proc, nil),
 		NewCmdToken(proc),
 	)
+	return root
+}
+
+// hookRoot is a root with only the hook command, which behaves as it does
+// in the whole tree.
+func hookRoot(proc *Process) *cobra.Command {
+	root := &cobra.Command{Use: "rampart", SilenceErrors: true, SilenceUsage: true}
+	root.SetIn(proc.In)
+	root.SetOut(proc.Out)
+	root.SetErr(proc.Err)
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(NewCmdHook(proc, nil))
 	return root
 }
 
