@@ -229,6 +229,7 @@ func preloadRun(opts *PreloadOptions) error {
 		return withCode(126, fmt.Errorf("start %s: %w", opts.Argv[0], err))
 	}
 	if opts.Mode != "disabled" {
+		srv.Close() // an embedded server writes its last audit records
 		checked, blocked := countSession(proc.RampartHome(), opts.Session, start)
 		if blocked > 0 || opts.Debug {
 			fmt.Fprintf(proc.Err, "rampart preload: %d checked, %d blocked (see: rampart audit search --session %s)\n", checked, blocked, opts.Session)

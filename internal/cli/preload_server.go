@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -27,6 +28,7 @@ type preloadServer struct {
 	Embedded *server.Server
 	dir      string // the embedded server's private folder
 	stop     chan struct{}
+	closed   sync.Once
 }
 
 // healthTimeout bounds the check that a server answers.
@@ -208,15 +210,18 @@ func (ps *preloadServer) announceApprovals(w io.Writer) {
 }
 
 // Close stops an embedded server (pending approvals are denied, the audit
-// trail is flushed) and removes its folder.
+// trail is flushed) and removes its folder. It may be called again.
 func (ps *preloadServer) Close() error {
 	if ps.Embedded == nil {
 		return nil
 	}
-	close(ps.stop)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := ps.Embedded.Shutdown(ctx)
-	os.RemoveAll(ps.dir)
+	var err error
+	ps.closed.Do(func() {
+		close(ps.stop)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = ps.Embedded.Shutdown(ctx)
+		os.RemoveAll(ps.dir)
+	})
 	return err
 }
