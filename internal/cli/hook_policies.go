@@ -2,9 +2,8 @@ package cli
 
 import (
 	"os"
-	"path/filepath"
 
-	"github.com/rampart-dev/rampart/engine"
+	"github.com/rampart-dev/rampart/internal/policyload"
 )
 
 // loadHookPolicies loads the policies for one hook call, as loadPolicies
@@ -17,11 +16,7 @@ func loadHookPolicies(proc *Process, s SourceOptions) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	cacheDir := ""
-	if l.RampartHome != "" {
-		cacheDir = filepath.Join(l.RampartHome, "cache")
-	}
-	if l.Program, _, err = engine.LoadCached(opts, cacheDir); err != nil {
+	if l.Program, err = policyload.LoadCached(opts); err != nil {
 		return nil, policyLoadError(err)
 	}
 	return l, nil

@@ -3,7 +3,8 @@ package cli
 import (
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/rampart-dev/rampart/internal/policyload"
 )
 
 // Process is what a command takes from the running process: its standard
@@ -26,20 +27,5 @@ func OSProcess() *Process {
 func (p *Process) Home() string { return p.Getenv("HOME") }
 
 // RampartHome returns $RAMPART_HOME, else ~/.rampart, made absolute; "" when
-// neither $RAMPART_HOME nor $HOME is set. (Never a guess relative to the
-// working directory: that could be a project's .rampart, which must not
-// be read as the user's.)
-func (p *Process) RampartHome() string {
-	dir := p.Getenv("RAMPART_HOME")
-	if dir == "" {
-		home := p.Home()
-		if home == "" {
-			return ""
-		}
-		dir = filepath.Join(home, ".rampart")
-	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	return dir
-}
+// neither $RAMPART_HOME nor $HOME is set (see [policyload.RampartHome]).
+func (p *Process) RampartHome() string { return policyload.RampartHome(p.Getenv) }

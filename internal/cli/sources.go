@@ -11,8 +11,8 @@ import (
 
 	"github.com/rampart-dev/rampart/engine"
 	"github.com/rampart-dev/rampart/internal/config"
+	"github.com/rampart-dev/rampart/internal/policyload"
 	"github.com/rampart-dev/rampart/internal/suggest"
-	"github.com/rampart-dev/rampart/policies"
 )
 
 // SourceOptions are the flags that choose which policy sources to load,
@@ -54,30 +54,15 @@ type loaded struct {
 // resolveProfile decides the profile: --profile, else $RAMPART_PROFILE, else
 // config.yaml, else the default.
 func resolveProfile(proc *Process, flag, rampartHome string) (name, from string, err error) {
-	if flag != "" {
-		return flag, "--profile", nil
-	}
-	if env := proc.Getenv("RAMPART_PROFILE"); env != "" {
-		if !config.ValidProfile(env) {
-			return "", "", withCode(ExitConfig,
-				fmt.Errorf("$RAMPART_PROFILE: unknown profile %q%s; available: %s", env,
-					suggest.DidYouMean(env, config.ProfileNames()), strings.Join(config.ProfileNames(), ", ")),
-				"set RAMPART_PROFILE to one of the profiles, or unset it")
+	name, from, err = policyload.ResolveProfile(proc.Getenv, flag, rampartHome)
+	var pe *policyload.ProfileError
+	if errors.As(err, &pe) {
+		if pe.Source == "$RAMPART_PROFILE" {
+			return "", "", withCode(ExitConfig, err, "set RAMPART_PROFILE to one of the profiles, or unset it")
 		}
-		return env, "$RAMPART_PROFILE", nil
+		return "", "", withCode(ExitConfig, err, fmt.Sprintf("fix %s (it holds one setting, for example \"profile: standard\"), or remove it", pe.Source))
 	}
-	if rampartHome == "" {
-		return policies.DefaultProfile, "default", nil
-	}
-	path := config.Path(rampartHome)
-	cfg, err := config.Load(path)
-	if err != nil {
-		return "", "", withCode(ExitConfig, err, fmt.Sprintf("fix %s (it holds one setting, for example \"profile: standard\"), or remove it", path))
-	}
-	if cfg.Profile != "" {
-		return cfg.Profile, path, nil
-	}
-	return policies.DefaultProfile, "default", nil
+	return name, from, err
 }
 
 // resolveCwd returns dir (or the current directory) as an absolute path.
@@ -132,19 +117,7 @@ func resolveSources(proc *Process, s SourceOptions) (*loaded, engine.LoadOptions
 			return nil, engine.LoadOptions{}, usageErrorf("", "--policy %s: no such file", f)
 		}
 	}
-	opts := engine.LoadOptions{
-		Profile:     l.Profile,
-		RampartHome: l.RampartHome,
-		Files:       s.Policies,
-		ProjectDir:  l.Cwd,
-		Home:        l.Home,
-	}
-	if opts.Files == nil && l.RampartHome == "" {
-		// No $HOME and no $RAMPART_HOME: there are no user policies to load
-		// (the engine would otherwise guess a path).
-		opts.Files = []string{}
-	}
-	return l, opts, nil
+	return l, policyload.Options(proc.Getenv, l.Profile, l.Cwd, s.Policies), nil
 }
 
 // policyLoadError turns a load error into exit 78 with every problem on its
