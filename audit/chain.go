@@ -30,11 +30,8 @@ const sealedSuffixLen = len(hashKey) + hashHexes + len(`"}`)
 // appended and a trailing newline; it also sets r.Hash.
 func seal(r *Record) ([]byte, error) {
 	r.Hash = ""
-	body, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode audit record: %w", err)
-	}
-	// json.Marshal wrote `,"hash":""}` at the end: cut it off.
+	body := appendRecordJSON(make([]byte, 0, 512), r)
+	// The encoder wrote `,"hash":""}` at the end: cut it off.
 	const emptyHash = `,"hash":""}`
 	if !bytes.HasSuffix(body, []byte(emptyHash)) {
 		return nil, errors.New("encode audit record: hash is not the last field")
