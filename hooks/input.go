@@ -1,0 +1,153 @@
+package hooks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/rampart-dev/rampart/engine"
+)
+
+// parseHookObject checks that a hook's standard input is one JSON object
+// and returns it. agent names the agent in the errors ("Cursor's hook
+// JSON").
+func parseHookObject(input []byte, agent string) (gjson.Result, error) {
+	trimmed := strings.TrimSpace(string(input))
+	if trimmed == "" {
+		return gjson.Result{}, fmt.Errorf("empty hook input (expected %s hook JSON on stdin)", agent)
+	}
+	if !gjson.Valid(trimmed) {
+		return gjson.Result{}, errors.New("hook input is not valid JSON")
+	}
+	in := gjson.Parse(trimmed)
+	if !in.IsObject() {
+		return gjson.Result{}, errors.New("hook input is not a JSON object")
+	}
+	return in, nil
+}
+
+// argsObject returns a tool's arguments as an object: agents send them as
+// an object, or as a JSON string that holds one (Copilot CLI's toolArgs,
+// Cursor's MCP tool_input). Anything else is an empty result.
+func argsObject(v gjson.Result) gjson.Result {
+	if v.Type == gjson.String {
+		if s := strings.TrimSpace(v.String()); gjson.Valid(s) {
+			if p := gjson.Parse(s); p.IsObject() {
+				return p
+			}
+		}
+		return gjson.Result{}
+	}
+	if v.IsObject() {
+		return v
+	}
+	return gjson.Result{}
+}
+
+// rawArgs is the tool input kept in the tool call for policies and the
+// audit trail: the object itself, or nil when there is none.
+func rawArgs(v gjson.Result) json.RawMessage {
+	if !v.Exists() || !v.IsObject() {
+		return nil
+	}
+	return json.RawMessage(v.Raw)
+}
+
+// absToolPath makes a path the way the agent's tool will resolve it:
+// "~/x" in home, a relative path in cwd. Paths that cannot be resolved
+// are kept as they are.
+func absToolPath(p, cwd, home string) string {
+	switch {
+	case p == "" || filepath.IsAbs(p):
+	case (p == "~" || strings.HasPrefix(p, "~/")) && home != "":
+		p = filepath.Join(home, p[1:])
+	case !strings.HasPrefix(p, "~") && cwd != "":
+		p = filepath.Join(cwd, p)
+	}
+	return p
+}
+
+// firstString is the first of keys that holds a non-empty string in obj.
+func firstString(obj gjson.Result, keys ...string) string {
+	for _, k := range keys {
+		if v := obj.Get(k); v.Type == gjson.String && v.String() != "" {
+			return v.String()
+		}
+	}
+	return ""
+}
+
+// mcpName is the name of an MCP tool in Rampart's model,
+// mcp__SERVER__TOOL (Claude Code's spelling, which the profiles' rules
+// match), or mcp__TOOL when the agent does not say which server.
+func mcpName(server, tool string) string {
+	if server == "" {
+		return "mcp__" + tool
+	}
+	return "mcp__" + server + "__" + tool
+}
+
+// askAsDenyReason is the text of an ask answered as a deny, for agents
+// whose hooks cannot make them ask the user: the call is blocked, and the
+// model is told to get the human's approval instead of working around it.
+func askAsDenyReason(ev Event, d engine.Decision) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Rampart blocked this %s call", toolLabel(ev))
+	if what := subject(ev.Call); what != "" {
+		fmt.Fprintf(&b, " (%s)", what)
+	}
+	b.WriteString(" because it needs a human's approval")
+	if d.Rule != "" {
+		fmt.Fprintf(&b, " (rule %s/%s)", d.Policy, d.Rule)
+	}
+	b.WriteString(".")
+	if msg := strings.TrimSpace(d.Message); msg != "" {
+		b.WriteString(" ")
+		b.WriteString(msg)
+	}
+	b.WriteString(" This agent cannot ask the user from a hook. Do not retry it or reach the same result another way; ask the user: tell them what you wanted to do and why, and let them run it themselves or change the policy.")
+	return b.String()
+}
+
+// refuseReason is the text of a fail-closed refusal; agent is the name
+// "rampart setup" knows the agent by.
+func refuseReason(agent, problem string) string {
+	return "Rampart could not check this tool call, so it is blocked (fail-closed): " + problem +
+		" Tell the user: they can run `rampart setup " + agent + " --check` to find the problem."
+}
+
+// checkCallFields reports a pre event whose call lacks what a decision
+// needs: a command to run, a path, a URL, an MCP tool's name. Deciding
+// such a call would judge nothing, and an agent that renamed a field
+// would then pass every call unchecked; refusing it fails closed and
+// says what is missing.
+func checkCallFields(ev Event) error {
+	c := ev.Call
+	missing := ""
+	switch c.Tool {
+	case engine.ToolExec:
+		if strings.TrimSpace(c.Command) == "" && len(c.Argv) == 0 {
+			missing = "command"
+		}
+	case engine.ToolRead, engine.ToolWrite, engine.ToolEdit:
+		if c.Path == "" {
+			missing = "file path"
+		}
+	case engine.ToolFetch:
+		if c.URL == "" && c.Name == "" {
+			missing = "URL"
+		}
+	case engine.ToolMCP:
+		if c.Name == "" || strings.HasSuffix(c.Name, "__") {
+			missing = "MCP tool name"
+		}
+	}
+	if missing == "" {
+		return nil
+	}
+	return fmt.Errorf("the %s %s call in the hook input has no %s", ev.Name, toolLabel(ev), missing)
+}
