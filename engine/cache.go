@@ -78,7 +78,10 @@ func LoadCached(o LoadOptions, cacheDir string) (*Program, CacheStatus, error) {
 	}
 	home := o.home()
 	slot, key := cacheKey(id, home, srcs)
-	file := filepath.Join(cacheDir, "policy-"+slot+".cache")
+	// Each program (rampart, rampart-sh) has its own files: they have
+	// different build IDs, and sharing a slot would make them rewrite
+	// each other's cache on every call.
+	file := filepath.Join(cacheDir, "policy-"+slot+"-"+executableName()+".cache")
 	if p := readCache(file, key, home); p != nil {
 		return p, CacheHit, nil
 	}
@@ -186,4 +189,20 @@ func writeCache(file string, key [sha256.Size]byte, p *Program) error {
 		os.Remove(tmp.Name())
 	}
 	return err
+}
+
+// executableName is the running program's file name, reduced to safe
+// characters, for naming its cache files.
+func executableName() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	name := []byte(filepath.Base(exe))
+	for i, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			name[i] = '_'
+		}
+	}
+	return string(name)
 }

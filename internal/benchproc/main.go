@@ -83,7 +83,13 @@ func main() {
 	}{
 		{"/bin/true", func() *exec.Cmd { return exec.Command("/bin/true") }, nil},
 		{"hook (warm cache)", hook, nil},
-		{"hook (cold cache)", hook, func() { os.RemoveAll(filepath.Join(rampartHome, "cache")) }},
+		{"hook (cold cache)", hook, func() {
+			// Only rampart's own cache files: rampart-sh keeps its own.
+			files, _ := filepath.Glob(filepath.Join(rampartHome, "cache", "*-"+filepath.Base(bin)+".cache"))
+			for _, f := range files {
+				os.Remove(f)
+			}
+		}},
 		{"bash -c true", shell("/bin/bash"), nil},
 		{"rampart-sh -c true", shell(shBin), nil},
 		{"200 execs", loop(), nil},
