@@ -58,13 +58,16 @@ what to do instead; an ask makes the agent ask you.
 When no decision can be made (empty or malformed input, a broken policy file,
 an internal error, no answer within --timeout) the hook fails closed: it
 blocks the tool and names the problem. With --fail-open (or
-RAMPART_FAIL_OPEN=1) it answers nothing and warns on stderr instead. In
+RAMPART_FAIL_OPEN=1) it lets the tool run and warns on stderr instead. In
 --mode monitor (or RAMPART_MODE=monitor) decisions are only recorded, never
-enforced; RAMPART_MODE=disabled skips everything.
+enforced; RAMPART_MODE=disabled skips everything. Letting a tool run is the
+agent's answer to an allow: nothing at all for most agents, an explicit
+allow for Cursor, whose hooks Rampart installs to block on silence.
 
 The exit code is 0 for every answer (agents run the tool on most other
-codes); an unknown AGENT exits 2, which blocks in the agents that use exit
-codes.`,
+codes), except for agents that block by exit code: for Windsurf a block is
+exit 2 with the reason on stderr. An unknown AGENT exits 2, which blocks in
+the agents that use exit codes.`,
 		Example: `  # What Claude Code would get for a Bash call
   echo '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"rm -rf /"},"cwd":"/tmp","session_id":"s1"}' \
     | rampart hook claude-code
@@ -156,11 +159,13 @@ func hookRun(opts *HookOptions) error {
 		settings = hookSettings{enforce: true}
 		fmt.Fprintf(proc.Err, "rampart: warning: %v; enforcing\n", err)
 	}
-	if !active {
-		return nil
-	}
-
 	reply := &hookReply{proc: proc, proto: proto, settings: settings}
+	if !active {
+		// Disabled: let the tool run, in the agent's own words (an
+		// agent whose hook fails closed reads silence as a failure).
+		reply.pass(nil)
+		return exitCode(reply.code)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -182,7 +187,8 @@ func hookRun(opts *HookOptions) error {
 	case <-timer.C:
 		reply.fail(nil, fmt.Sprintf("no decision within %s", timeout), "")
 	}
-	return nil
+	// Once has made the answer's writes, and its code, visible here.
+	return exitCode(reply.code)
 }
 
 // hookDecide reads the input, decides, records and answers.
@@ -231,7 +237,7 @@ func hookDecide(opts *HookOptions, proto hooks.Protocol, reply *hookReply) {
 	rec.ToolUseID = ev.ToolUseID
 	trail.append(rec)
 	if !reply.settings.enforce {
-		reply.send(hooks.Answer{})
+		reply.pass(&ev)
 		return
 	}
 	reply.send(proto.Answer(ev, d, hooks.Options{ExplicitAllow: opts.ExplicitAllow}))
@@ -255,33 +261,56 @@ func firstLine(s string) string {
 }
 
 // hookReply makes sure the agent gets exactly one answer, whichever of
-// the decision, a failure or the timeout comes first.
+// the decision, a failure or the timeout comes first. code is the
+// answer's exit code, for the agents that read one (a block is exit 2 in
+// Windsurf); it is written inside once, so it may be read after a call
+// of send, pass or fail has returned.
 type hookReply struct {
 	proc     *Process
 	proto    hooks.Protocol
 	settings hookSettings
 	once     sync.Once
+	code     int
 }
 
 func (r *hookReply) send(a hooks.Answer) {
-	r.once.Do(func() {
-		if len(a.Stdout) > 0 {
-			r.proc.Out.Write(a.Stdout)
-		}
-		if a.Stderr != "" {
-			fmt.Fprint(r.proc.Err, a.Stderr)
-		}
-	})
+	r.once.Do(func() { r.write(a) })
+}
+
+// write writes a and keeps its exit code; only ever called inside once.
+func (r *hookReply) write(a hooks.Answer) {
+	if len(a.Stdout) > 0 {
+		r.proc.Out.Write(a.Stdout)
+	}
+	if a.Stderr != "" {
+		fmt.Fprint(r.proc.Err, a.Stderr)
+	}
+	r.code = a.ExitCode
+}
+
+// pass lets the tool run without enforcing anything (monitor mode,
+// disabled, fail-open): the protocol's answer to an allow, which is
+// silence for most agents and an explicit allow for those whose hooks
+// fail closed on silence (Cursor). ev is nil when there is no event.
+func (r *hookReply) pass(ev *hooks.Event) {
+	r.send(r.passAnswer(ev))
+}
+
+func (r *hookReply) passAnswer(ev *hooks.Event) hooks.Answer {
+	if ev == nil {
+		ev = &hooks.Event{Phase: hooks.PhasePre}
+	}
+	return r.proto.Answer(*ev, engine.Decision{Decision: engine.ActionAllow}, hooks.Options{})
 }
 
 // fail answers by the fail mode when no decision could be made.
 func (r *hookReply) fail(ev *hooks.Event, problem, detail string) {
 	r.once.Do(func() {
 		if r.settings.failOpen {
+			r.write(r.passAnswer(ev))
 			fmt.Fprintf(r.proc.Err, "rampart: warning: %s The tool call was not checked (fail-open).\n", problem)
 		} else {
-			a := r.proto.Refuse(ev, problem)
-			r.proc.Out.Write(a.Stdout)
+			r.write(r.proto.Refuse(ev, problem))
 			fmt.Fprintf(r.proc.Err, "rampart: error: %s The tool call was blocked (fail-closed).\n", problem)
 		}
 		if detail != "" {
