@@ -359,3 +359,27 @@ policies:
 		}
 	}
 }
+
+// The gap the guard closes: under rampart preload (LD_PRELOAD) the same
+// static binaries run their exec unchecked, while a dynamically linked
+// program's exec is caught.
+func TestPreloadShowsTheGap(t *testing.T) {
+	s := newSandbox(t)
+	// Dynamically linked: preload sees the exec and stops it.
+	res := s.run("", s.rampart, "preload", "--", "bash", "-c", `cp "$K" "$S"`)
+	s.notStolen("bash under preload")
+	if res.code == 0 || !strings.Contains(res.stderr, "rampart: blocked:") {
+		t.Fatalf("preload did not stop a dynamic program's exec (is librampart.so built? run make): %+v", res)
+	}
+	for _, prog := range []string{"staticexec-go", "staticexec-c"} {
+		os.Remove(s.stolen)
+		s.env = append(s.env, "EXEC_ARGV=/usr/bin/cp\n"+s.key+"\n"+s.stolen)
+		res := s.run("", s.rampart, "preload", "--", s.bin[prog])
+		if _, err := os.Stat(s.stolen); err != nil {
+			t.Errorf("%s under preload: the copy did not happen, so this test shows no gap: %+v", prog, res)
+		}
+		if !strings.Contains(res.stderr, "statically linked") {
+			t.Errorf("%s: preload did not warn that it cannot see a static binary: %q", prog, res.stderr)
+		}
+	}
+}
