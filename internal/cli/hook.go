@@ -230,12 +230,7 @@ func hookDecide(opts *HookOptions, proto hooks.Protocol, reply *hookReply) {
 		reply.fail(&ev, "the policies could not be loaded: "+firstLine(err.Error()), "")
 		return
 	}
-	start := time.Now()
-	d := l.Program.Eval(&ev.Call)
-	elapsed := time.Since(start)
-	rec := audit.FromCall(hookAdapter(proto), ev.Call, d, elapsed)
-	rec.ToolUseID = ev.ToolUseID
-	trail.append(rec)
+	d := decideTargets(l.Program, proto, &ev, trail)
 	if !reply.settings.enforce {
 		reply.pass(&ev)
 		return
