@@ -12,7 +12,7 @@ import (
 
 // Copilot is the hook protocol of the GitHub Copilot CLI ("copilot").
 //
-// Input of the camelCase events Rampart installs (preToolUse, postToolUse,
+// Input of the camelCase events (preToolUse, postToolUse and
 // postToolUseFailure): one JSON object on stdin with sessionId, timestamp,
 // cwd, toolName (bash, view, create, edit, glob, grep, web_fetch, task,
 // MCP tools as SERVER-TOOL, ...) and toolArgs, the tool's arguments,
@@ -36,9 +36,6 @@ func init() { register(Copilot{}, "copilot-cli", "github-copilot") }
 
 // Agent returns "copilot".
 func (Copilot) Agent() string { return "copilot" }
-
-// CopilotEvents are the events "rampart setup copilot" installs.
-var CopilotEvents = []string{"preToolUse", "postToolUse", "postToolUseFailure"}
 
 // Decode parses a Copilot CLI hook input.
 func (c Copilot) Decode(input []byte, env Env) (Event, error) {

@@ -55,10 +55,6 @@ const (
 	cursorShellToolKey = "Shell"
 )
 
-// CursorEvents are the events that can block a tool, the ones "rampart
-// setup cursor" installs.
-var CursorEvents = []string{cursorPreToolUse, cursorBeforeShell, cursorBeforeMCP, cursorBeforeRead}
-
 // Decode parses a Cursor hook input.
 func (c Cursor) Decode(input []byte, env Env) (Event, error) {
 	in, err := parseHookObject(input, "Cursor's")
