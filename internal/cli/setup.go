@@ -21,5 +21,7 @@ of the previous file next to it. --remove takes out exactly what setup added.`,
 		RunE: groupRunE,
 	}
 	cmd.AddCommand(NewCmdSetupClaudeCode(proc, nil))
+	cmd.AddCommand(NewCmdSetupCodex(proc, nil))
+	cmd.AddCommand(NewCmdSetupGemini(proc, nil))
 	return cmd
 }
