@@ -161,17 +161,16 @@ func (s *Server) decide(call *engine.ToolCall, adapter string) (engine.Decision,
 	d := prog.Eval(call)
 	took := time.Since(start)
 	s.metrics.observeDecision(d, took)
-	if err := s.audit.write(audit.FromCall(adapter, *call, d, took), s.auditWait); err != nil && !errors.Is(err, errAuditSlow) {
-		// Append errors are logged and counted by auditWritten.
-		if errors.Is(err, errAuditClosed) {
-			s.metrics.auditErrors.Add(1)
-			s.log.WithField("tool", call.Tool).Warn("decision made while shutting down was not audited")
-		}
-	} else if err != nil {
+	// Append errors are logged and counted by auditWritten.
+	switch err := s.audit.write(audit.FromCall(adapter, *call, d, took), s.auditWait); {
+	case errors.Is(err, errAuditClosed):
+		s.metrics.auditErrors.Add(1)
+		s.log.WithField("tool", call.Tool).Warn("a decision made while shutting down was not audited")
+	case errors.Is(err, errAuditSlow):
 		s.log.Warn("the audit trail is slow; answering before the record is written")
 	}
 	if s.log.IsLevelEnabled(logrus.DebugLevel) {
-		s.log.WithFields(map[string]any{"adapter": adapter, "tool": call.Tool, "decision": d.Decision.String(),
+		s.log.WithFields(logrus.Fields{"adapter": adapter, "tool": call.Tool, "decision": d.Decision.String(),
 			"policy": d.Policy, "rule": d.Rule, "eval_us": took.Microseconds()}).Debug("decision")
 	}
 	return d, took
@@ -185,7 +184,7 @@ func (s *Server) waitForHuman(r *http.Request, call engine.ToolCall, d engine.De
 	if err != nil {
 		return engine.ActionDeny, Approval{}, err
 	}
-	s.log.WithFields(map[string]any{"approval": created.ID, "tool": call.Tool, "rule": d.Rule,
+	s.log.WithFields(logrus.Fields{"approval": created.ID, "tool": call.Tool, "rule": d.Rule,
 		"call": describeCall(&call)}).Info("waiting for approval: rampart approve " + created.ID + " (or rampart deny)")
 	s.events.publish(EventApproval, created)
 
@@ -233,7 +232,7 @@ func (s *Server) approvalDone(a Approval) {
 	if err := s.audit.write(rec, s.auditWait); err != nil && errors.Is(err, errAuditClosed) {
 		s.log.WithField("approval", a.ID).Error("approval answered while shutting down was not audited")
 	}
-	s.log.WithFields(map[string]any{"approval": a.ID, "status": a.Status, "by": a.ResolvedBy}).Info(a.answerMessage())
+	s.log.WithFields(logrus.Fields{"approval": a.ID, "status": a.Status, "by": a.ResolvedBy}).Info(a.answerMessage())
 	s.events.publish(EventApproval, a)
 }
 

@@ -44,6 +44,14 @@ const exampleCall = `{"tool":"exec","command":"git status"}`
 // tool and the fields that tool needs ([engine.ToolCall.Validate]). The
 // tool name is lowercased. Errors say what is wrong and where.
 func DecodeCall(body []byte) (*engine.ToolCall, error) {
+	if call, ok := decodeCallFast(body); ok {
+		return &call, nil
+	}
+	return decodeCallSlow(body)
+}
+
+// decodeCallSlow is DecodeCall's general path, with encoding/json.
+func decodeCallSlow(body []byte) (*engine.ToolCall, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, fmt.Errorf("empty body: want a tool call such as %s", exampleCall)

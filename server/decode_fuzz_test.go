@@ -1,6 +1,7 @@
 package server
 
 import (
+	"reflect"
 	"testing"
 )
 
@@ -42,6 +43,37 @@ func FuzzDecodePreflight(f *testing.F) {
 		call, err := decodePreflight(tool, body)
 		if err == nil && call == nil {
 			t.Fatal("no call and no error")
+		}
+	})
+}
+
+// FuzzDecodeCallFast: whatever the fast path accepts, the general path
+// decodes into the same call.
+func FuzzDecodeCallFast(f *testing.F) {
+	for _, s := range []string{
+		`{"tool":"exec","command":"git status","cwd":"/w","agent":"a","session":"s"}`,
+		`{"tool":"EXEC","argv":["rm","-rf","/"]}`,
+		`{"tool":"exec","argv":[]}`,
+		` { "tool" : "read" , "path" : "/etc/passwd" } `,
+		`{"tool":"exec","command":"echo \"hi\""}`,
+		`{"tool":"exec","Command":"ls"}`,
+		`{"tool":"exec","command":"ls","command":"rm"}`,
+		`{"tool":"write","path":"/x","content":"\u00e9t\u00e9"}`,
+		`{"tool":"fetch","url":"https://x","home":"/h"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := decodeCallFast(body)
+		if !ok {
+			return
+		}
+		slow, err := decodeCallSlow(body)
+		if err != nil {
+			t.Fatalf("fast path accepted %q, the general path says: %v", body, err)
+		}
+		if !reflect.DeepEqual(&fast, slow) {
+			t.Fatalf("%q:\n fast    %#v\n general %#v", body, fast, *slow)
 		}
 	})
 }
