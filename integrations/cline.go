@@ -77,7 +77,7 @@ func PlanCline(env Env, command string, force bool) (*Edit, error) {
 		c.Summary = append(c.Summary, "replaced your own PreToolUse hook (--force); the old one is in the backup")
 	}
 	if c.Changed {
-		c.Summary = append(c.Summary, fmt.Sprintf("%s runs: %s", path, command))
+		c.Summary = append(c.Summary, fmt.Sprintf("%s hook runs: %s", ClineEvent, command))
 	}
 	return &Edit{Change: c, Mode: 0o755}, nil
 }
