@@ -101,6 +101,7 @@ then the project's .rampart/policy.yaml, which may only tighten the rules.`,
 		NewCmdApprove(proc, nil),
 		NewCmdDeny(proc, nil),
 		NewCmdToken(proc),
+		NewCmdDoctor(proc, nil),
 	)
 	return root
 }

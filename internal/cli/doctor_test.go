@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestDoctorFlags(t *testing.T) {
+	var got *DoctorOptions
+	proc, _, _ := testProcess(t, nil)
+	root := NewCmdRoot(proc)
+	for _, c := range root.Commands() {
+		if c.Name() == "doctor" {
+			root.RemoveCommand(c)
+		}
+	}
+	root.AddCommand(NewCmdDoctor(proc, func(o *DoctorOptions) error { got = o; return nil }))
+	root.SetArgs([]string{"doctor", "--json"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !got.JSON || !got.Probe {
+		t.Fatalf("%+v", got)
+	}
+}
+
+// binaryVersion reads a Go binary's build information without running it.
+func TestBinaryVersion(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := binaryVersion(self); err != nil || v == "" {
+		t.Fatalf("%q %v", v, err)
+	}
+	script := filepath.Join(t.TempDir(), "rampart-sh")
+	os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755)
+	if _, err := binaryVersion(script); err == nil {
+		t.Fatal("a shell script has no Go build information")
+	}
+}
+
+// A rampart-sh that is not the same build as rampart fails the check.
+func TestDoctorRampartShVersion(t *testing.T) {
+	dir := t.TempDir()
+	sh := filepath.Join(dir, "rampart-sh")
+	os.WriteFile(sh, []byte("#!/bin/sh\n"), 0o755)
+	proc, _, _ := testProcess(t, map[string]string{"PATH": dir})
+	self, _ := os.Executable()
+	if c := doctorRampartSh(proc, self); c.Status != doctorFail || c.Fix == "" {
+		t.Fatalf("%+v", c)
+	}
+	proc, _, _ = testProcess(t, map[string]string{"PATH": t.TempDir()})
+	if c := doctorRampartSh(proc, self); c.Status != doctorWarn {
+		t.Fatalf("missing: %+v", c)
+	}
+}
