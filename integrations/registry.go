@@ -58,6 +58,15 @@ type Agent struct {
 	Probe Probe
 	// Next says what must happen after setup for it to take effect.
 	Next string
+
+	// Problems, when not nil, finds what keeps installed hooks from
+	// running beyond a missing binary: a setting that turns hooks off, a
+	// hook the agent does not trust yet. Each problem is a sentence.
+	Problems func(env Env, hooks []Hook) []string
+	// Finish, when not nil, runs after Plan's edits are applied, for a
+	// step that is not a file edit (Codex's trust of the new hooks). It
+	// returns what it did, for people.
+	Finish func(env Env) (note string, err error)
 }
 
 // Hook is one Rampart hook in an agent's configuration.
@@ -70,6 +79,10 @@ type Hook struct {
 	Binary string `json:"binary"`
 	// File is the configuration file or hook script the hook is in.
 	File string `json:"file"`
+	// Matcher and AllTools, for agents whose hooks are in matcher groups:
+	// the group's matcher, and whether it runs the hook for every tool.
+	Matcher  string `json:"matcher,omitempty"`
+	AllTools bool   `json:"-"`
 }
 
 // Probe is a hook input that the standard policies deny (a read of
@@ -125,12 +138,15 @@ type Status struct {
 	// executable: most agents skip such a hook without a word, so the
 	// agent runs unprotected.
 	Broken []Hook `json:"broken,omitempty"`
+	// Problems are what else keeps the hooks from running (see
+	// [Agent.Problems]).
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Protected reports whether every event runs a Rampart hook that can
 // start.
 func (s Status) Protected() bool {
-	return s.Err == nil && len(s.Hooks) > 0 && len(s.Missing) == 0 && len(s.Broken) == 0
+	return s.Err == nil && len(s.Hooks) > 0 && len(s.Missing) == 0 && len(s.Broken) == 0 && len(s.Problems) == 0
 }
 
 // SetUp reports whether any Rampart hook is installed, working or not.
@@ -155,6 +171,9 @@ func (a Agent) Check(env Env) Status {
 			if !have[e] {
 				s.Missing = append(s.Missing, e)
 			}
+		}
+		if a.Problems != nil {
+			s.Problems = a.Problems(env, s.Hooks)
 		}
 	}
 	return s
@@ -281,15 +300,95 @@ func init() {
 			var list []Hook
 			for _, event := range ClaudeCodeEvents {
 				for _, mc := range installed[event] {
-					list = append(list, Hook{Event: event, Command: mc[1], Binary: HookBinary(mc[1]), File: path})
+					all := mc[0] == "*" || mc[0] == "" || mc[0] == ".*"
+					list = append(list, Hook{Event: event, Command: mc[1], Binary: HookBinary(mc[1]), File: path, Matcher: mc[0], AllTools: all})
 				}
 			}
 			return list, nil
 		},
+		Problems: func(_ Env, hooks []Hook) []string { return notEveryTool(hooks) },
 		Probe: Probe{
 			Input:   `{"hook_event_name":"PreToolUse","session_id":"rampart-setup-check","tool_name":"Read","tool_input":{"file_path":"~/.ssh/id_rsa"},"tool_use_id":"rampart-setup-check"}`,
 			Blocked: stdoutHas(`"permissionDecision":"deny"`),
 		},
 		Next: "Claude Code sessions started from now on are protected; restart running ones.",
 	})
+}
+
+// Gemini CLI, set up by [PlanGemini] in ~/.gemini/settings.json.
+func init() {
+	settings := func(env Env) string { return GeminiSettingsPath(env.Home, "", false) }
+	register(Agent{
+		Name:   "gemini",
+		Title:  "Gemini CLI",
+		Events: GeminiEvents,
+		Detect: Detector{Binaries: []string{"gemini"}, Dirs: []string{".gemini"}}.Detect,
+		Plan: func(env Env, binary string, force bool) ([]*Edit, error) {
+			c, err := PlanGemini(settings(env), HookCommand(binary, "hook", "gemini"), force)
+			if err != nil {
+				return nil, err
+			}
+			return []*Edit{{Change: c}}, nil
+		},
+		PlanRemove: func(env Env, force bool) ([]*Edit, error) {
+			c, err := PlanGeminiRemove(settings(env), force)
+			if err != nil {
+				return nil, err
+			}
+			return []*Edit{{Change: c}}, nil
+		},
+		Installed: func(env Env) ([]Hook, error) {
+			return installedGroupHooks(settings(env), InstalledGeminiHooks)
+		},
+		Problems: func(env Env, hooks []Hook) []string {
+			var problems []string
+			if data, err := readConfig(settings(env)); err == nil {
+				if off := GeminiHooksOff(data, hooks[0].Command); off != "" {
+					problems = append(problems, off)
+				}
+			}
+			return append(problems, notEveryTool(hooks)...)
+		},
+		Probe: Probe{
+			Input:   `{"hook_event_name":"BeforeTool","session_id":"rampart-setup-check","cwd":"/","timestamp":"1970-01-01T00:00:00Z","tool_name":"read_file","tool_input":{"file_path":"~/.ssh/id_rsa"}}`,
+			Blocked: stdoutHas(`"decision":"deny"`),
+		},
+		Next: "Gemini CLI sessions started from now on are protected; restart running ones.",
+	})
+}
+
+// installedGroupHooks lists Rampart's hooks in a settings file laid out
+// in Claude Code's matcher groups (Codex, Gemini CLI), read by installed.
+func installedGroupHooks(path string, installed func([]byte) (map[string][]InstalledHook, error)) ([]Hook, error) {
+	data, err := readConfig(path)
+	if err != nil || len(strings.TrimSpace(string(data))) == 0 {
+		return nil, err
+	}
+	byEvent, err := installed(data)
+	if err != nil {
+		return nil, &InvalidConfigError{Path: path, Err: err}
+	}
+	events := make([]string, 0, len(byEvent))
+	for e := range byEvent {
+		events = append(events, e)
+	}
+	sort.Strings(events)
+	var list []Hook
+	for _, e := range events {
+		for _, h := range byEvent[e] {
+			list = append(list, Hook{Event: e, Command: h.Command, Binary: HookBinary(h.Command), File: path, Matcher: h.Matcher, AllTools: h.MatchesEveryTool()})
+		}
+	}
+	return list, nil
+}
+
+// notEveryTool names the hooks whose matcher leaves tools out.
+func notEveryTool(hooks []Hook) []string {
+	var problems []string
+	for _, h := range hooks {
+		if !h.AllTools {
+			problems = append(problems, fmt.Sprintf("the %s hook's matcher %q does not match every tool", h.Event, h.Matcher))
+		}
+	}
+	return problems
 }

@@ -3,6 +3,7 @@ package integrations
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -16,7 +17,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s is incomplete: %+v", a.Name, a)
 		}
 	}
-	for _, want := range []string{"claude-code", "cline", "copilot", "cursor", "windsurf"} {
+	for _, want := range []string{"claude-code", "cline", "copilot", "cursor", "gemini", "windsurf"} {
 		if _, ok := LookupAgent(want); !ok {
 			t.Errorf("%s is not registered (have %v)", want, names)
 		}
@@ -85,5 +86,39 @@ func TestCheck(t *testing.T) {
 	writeFile(t, CursorHooksPath(home), `{nope`, 0o600)
 	if s := cursor.Check(env); s.Err == nil {
 		t.Fatalf("invalid: %+v", s)
+	}
+}
+
+// Hooks that are installed but turned off, or limited by a matcher, are
+// not protection: Check reports them as problems.
+func TestCheckProblems(t *testing.T) {
+	home := t.TempDir()
+	env := Env{Home: home}
+	rampart := filepath.Join(home, "bin", "rampart")
+	writeFile(t, rampart, "#!/bin/sh\n", 0o755)
+	gemini, _ := LookupAgent("gemini")
+	edits, err := gemini.Plan(env, rampart, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edits[0].Apply(time.Now())
+	if s := gemini.Check(env); !s.Protected() || len(s.Hooks) != 2 {
+		t.Fatalf("installed: %+v", s)
+	}
+	path := GeminiSettingsPath(home, "", false)
+	data, _ := os.ReadFile(path)
+	writeFile(t, path, strings.Replace(string(data), "{", `{"hooksConfig": {"enabled": false},`, 1), 0o600)
+	if s := gemini.Check(env); s.Protected() || len(s.Problems) != 1 || !strings.Contains(s.Problems[0], "hooksConfig.enabled is false") {
+		t.Fatalf("hooks off: %+v", s)
+	}
+
+	claude, _ := LookupAgent("claude-code")
+	edits, _ = claude.Plan(env, rampart, false)
+	edits[0].Apply(time.Now())
+	settings := ClaudeSettingsPath(home, "", "", false)
+	data, _ = os.ReadFile(settings)
+	writeFile(t, settings, strings.Replace(string(data), `"matcher": "*"`, `"matcher": "Bash"`, 1), 0o600)
+	if s := claude.Check(env); s.Protected() || len(s.Problems) != 1 || !strings.Contains(s.Problems[0], `matcher "Bash" does not match every tool`) {
+		t.Fatalf("matcher: %+v", s)
 	}
 }

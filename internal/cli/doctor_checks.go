@@ -278,6 +278,11 @@ func doctorAgents(opts *DoctorOptions, self string) []doctorCheck {
 			c.Status = doctorFail
 			c.Summary = fmt.Sprintf("set up, but no Rampart hook on %s", strings.Join(s.Missing, ", "))
 			c.Fix = "rampart setup " + a.Name
+		case len(s.Problems) > 0:
+			c.Status = doctorFail
+			c.Summary = "set up, but the hooks do not run: " + s.Problems[0]
+			c.Details = append(c.Details, s.Problems[1:]...)
+			c.Fix = fmt.Sprintf(`run "rampart setup %s --check" to see more`, a.Name)
 		default:
 			c.Status = doctorOK
 			c.Summary = fmt.Sprintf("protected: %s %s", plural(len(s.Hooks), "hook runs", "hooks run"), s.Hooks[0].Binary)

@@ -187,6 +187,15 @@ func setupAgentRun(opts *SetupAgentOptions) error {
 		fmt.Fprintf(out, "Check it works: rampart setup %s --check\n", agent.Name)
 		return nil
 	case !opts.Remove:
+		if agent.Finish != nil {
+			note, err := agent.Finish(env)
+			if note != "" {
+				fmt.Fprintf(out, "  %s\n", note)
+			}
+			if err != nil {
+				return withCode(ExitSoftware, err)
+			}
+		}
 		fmt.Fprintf(out, "Check it works:  rampart setup %s --check\n", agent.Name)
 		fmt.Fprintln(out, agent.Next)
 	}
@@ -222,6 +231,9 @@ func setupAgentCheck(proc *Process, agent integrations.Agent, env integrations.E
 		}
 		for _, h := range s.Broken {
 			report(false, "%s: %s does not exist or is not executable: %s", h.Event, h.Binary, brokenEffect(agent.Name))
+		}
+		for _, p := range s.Problems {
+			report(false, "%s", p)
 		}
 		if len(s.Broken) == 0 {
 			ok, detail := runHookProbe(agent, s.Hooks[0])

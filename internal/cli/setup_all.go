@@ -193,6 +193,16 @@ func setupAllRun(opts *SetupAllOptions) error {
 				fmt.Fprintf(out, "  backup of the previous file: %s\n", backup)
 			}
 		}
+		if p.agent.Finish != nil {
+			note, err := p.agent.Finish(env)
+			if note != "" {
+				fmt.Fprintf(out, "  %s\n", note)
+			}
+			if err != nil {
+				fmt.Fprintf(out, "  %s: %v\n", p.agent.Title, err)
+				failed++
+			}
+		}
 		fmt.Fprintf(out, "  %s\n", p.agent.Next)
 	}
 	fmt.Fprintln(out, "Check them: rampart setup --list (or rampart doctor)")
@@ -210,6 +220,8 @@ func agentState(a integrations.Agent, s integrations.Status) string {
 		return fmt.Sprintf("BROKEN: its hook runs %s, which is missing or not executable (rampart setup %s)", s.Broken[0].Binary, a.Name)
 	case len(s.Missing) > 0:
 		return fmt.Sprintf("incomplete: no hook on %s (rampart setup %s)", strings.Join(s.Missing, ", "), a.Name)
+	case len(s.Problems) > 0:
+		return fmt.Sprintf("NOT RUNNING: %s", s.Problems[0])
 	case s.Detection.Found:
 		return fmt.Sprintf("not protected (rampart setup %s)", a.Name)
 	}
