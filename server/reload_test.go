@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rampart-dev/rampart/engine"
 )
 
 const denyDeploy = `version: "1"
@@ -112,6 +115,40 @@ func TestEventsStream(t *testing.T) {
 	}
 	if recs[0].Seq != 1 || recs[0].Hash == "" || recs[0].Agent != "codex" {
 		t.Errorf("record %+v", recs[0])
+	}
+
+	// An approval: an event when it is created, one when it is answered.
+	done := e.waitingCheck(&engine.ToolCall{Tool: "exec", Command: "sudo reboot"})
+	var created Approval
+	for kind != EventApproval {
+		kind, data = events.next(t)
+	}
+	mustJSON(t, data, &created)
+	if created.Status != StatusPending || created.Call.Command != "sudo reboot" {
+		t.Fatalf("approval event %s", data)
+	}
+	e.client().Resolve(t.Context(), created.ID, Answer{Decision: "deny", By: "carol"})
+	receive(t, done)
+	for kind, data = events.next(t); kind != EventApproval; kind, data = events.next(t) {
+	}
+	var answered Approval
+	mustJSON(t, data, &answered)
+	if answered.ID != created.ID || answered.Status != StatusDenied || answered.ResolvedBy != "carol" {
+		t.Errorf("answered approval event %s", data)
+	}
+}
+
+func TestEventsPing(t *testing.T) {
+	e := newTestEnv(t, func(c *Config) { c.PingInterval = 20 * time.Millisecond })
+	events := e.events()
+	line, err := events.r.ReadString('\n')
+	if err != nil || line != ": rampart events: decision, approval, reload\n" {
+		t.Fatalf("first line %q %v", line, err)
+	}
+	events.r.ReadString('\n') // the blank line after it
+	line, err = events.r.ReadString('\n')
+	if err != nil || line != ": ping\n" {
+		t.Errorf("ping %q %v", line, err)
 	}
 }
 

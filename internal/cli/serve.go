@@ -329,7 +329,7 @@ func (o *ServeOptions) listen(rhome string) ([]net.Listener, error) {
 	tcp, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, withCode(ExitUnavailable, fmt.Errorf("listen on %s: %w", addr, unwrapOpError(err)),
-			fmt.Sprintf(`is a server already running ("rampart status")? Otherwise choose another --port`))
+			`is a server already running ("rampart status")? Otherwise choose another --port`)
 	}
 	out := []net.Listener{tcp}
 	if sock := o.socketPath(rhome); sock != "" {

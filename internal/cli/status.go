@@ -130,13 +130,11 @@ func statusRun(o *StatusOptions) error {
 	return nil
 }
 
-// since is the time from t to now, rounded for people.
+// since is the time from t to now, rounded for people: to the second
+// within the first hour, then to the minute.
 func since(t time.Time) string {
 	d := time.Since(t)
-	switch {
-	case d < time.Minute:
-		return d.Round(time.Second).String()
-	case d < time.Hour:
+	if d < time.Hour {
 		return d.Round(time.Second).String()
 	}
 	return d.Round(time.Minute).String()
