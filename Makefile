@@ -13,8 +13,9 @@
 #                        and the time librampart.so adds per exec
 #   make fuzz            each fuzz target for FUZZTIME (10s)
 #   make lint            gofmt check and go vet
-#   make e2e             the real Claude Code CLI (pinned, installed into .cache/)
-#                        against a fake Anthropic API, with Rampart's hook
+#   make e2e             the real Claude Code, Codex and Gemini CLIs (pinned,
+#                        installed into .cache/) against fake model APIs, with
+#                        Rampart's hooks
 #   make e2e-capture     rewrite hooks/testdata/claude-code/ from what that
 #                        Claude Code sends its hooks
 
@@ -102,10 +103,14 @@ fuzz:
 
 # The e2e suite fails, never skips, when Claude Code cannot be installed.
 E2E_CLAUDE = RAMPART_E2E_CLAUDE="$$(scripts/install-claude-code.sh)"; export RAMPART_E2E_CLAUDE
+# ... and Codex CLI and Gemini CLI, likewise pinned and cached.
+E2E_AGENTS = $(E2E_CLAUDE); \
+	RAMPART_E2E_CODEX="$$(scripts/install-codex.sh)"; export RAMPART_E2E_CODEX; \
+	RAMPART_E2E_GEMINI="$$(scripts/install-gemini.sh)"; export RAMPART_E2E_GEMINI
 
 e2e:
 	$(GO) vet -tags e2e ./e2e/...
-	$(E2E_CLAUDE); $(GO) test -tags e2e -count=1 ./e2e/...
+	$(E2E_AGENTS); $(GO) test -tags e2e -count=1 ./e2e/...
 
 e2e-capture:
 	$(E2E_CLAUDE); $(GO) test -tags e2e -count=1 -run '^TestCaptureHookInputs$$' ./e2e/ -update
