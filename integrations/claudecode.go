@@ -183,6 +183,13 @@ func planClaudeCode(path, command, shellPrefix string, force, remove bool) (*Cha
 	if c.After, err = indent(raw); err != nil {
 		return nil, err
 	}
+	if remove {
+		// Give the user's own file back byte for byte when a backup of
+		// it (from setup) holds the same settings.
+		if orig, ok := originalBytes(path, c.After); ok {
+			c.After = orig
+		}
+	}
 	if before == nil {
 		c.Changed = !remove
 	} else {

@@ -104,8 +104,8 @@ func TestClaudeSetupKeepsEverythingElse(t *testing.T) {
 		t.Fatalf("remove: %v %v", rm, err)
 	}
 	removed := apply(t, rm)
-	if !sameJSON([]byte(removed), []byte(userSettings)) {
-		t.Fatalf("after remove:\n%s\nwant the original:\n%s", removed, userSettings)
+	if removed != userSettings {
+		t.Fatalf("after remove:\n%s\nwant the original bytes:\n%s", removed, userSettings)
 	}
 	// The backups hold every earlier version.
 	backups, _ := filepath.Glob(path + ".rampart-backup-*")
