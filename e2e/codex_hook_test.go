@@ -20,6 +20,8 @@ type codexBox struct {
 	*agentBox
 	codex string
 	api   *fakeResponses
+	// config is config.toml as written before setup trusted the hooks.
+	config string
 }
 
 // newCodexBox writes Codex's config.toml (a model provider at the fake
@@ -50,6 +52,7 @@ env_key = "RAMPART_E2E_FAKE_KEY"
 request_max_retries = 0
 stream_max_retries = 0
 `, api.BaseURL())
+	b.config = config
 	if err := os.MkdirAll(b.codexHome(), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +154,22 @@ func TestCodexHook(t *testing.T) {
 		wantReasonReached(t, b.wantOutput("call_patch"), d)
 		b.wantAudited(d, "write", "path", policy)
 		b.wantAudited(decision{Decision: "allow"}, "write", "path", notes)
+	})
+
+	t.Run("setup --remove takes the trust records out again", func(t *testing.T) {
+		b := newCodexBox(t)
+		config := filepath.Join(b.codexHome(), "config.toml")
+		if data, _ := os.ReadFile(config); !strings.Contains(string(data), "trusted_hash") {
+			t.Fatalf("no trust records in config.toml:\n%s", data)
+		}
+		b.setup("--remove", "--codex", b.codex)
+		if data, _ := os.ReadFile(config); string(data) != b.config {
+			t.Errorf("config.toml after remove:\n%s\nwant the original bytes:\n%s", data, b.config)
+		}
+		out, err := b.rampartCmd("setup", "codex", "--check", "--codex", b.codex).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "FAIL PreToolUse: no Rampart hook") {
+			t.Errorf("--check after remove: %v\n%s", err, out)
+		}
 	})
 
 	t.Run("an allowed patch applies", func(t *testing.T) {
