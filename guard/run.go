@@ -56,8 +56,7 @@ func Run(cfg Config) (int, error) {
 	exited := reap(pid)
 	listener, err := receiveListener(parentSock)
 	if err != nil {
-		status := <-exited
-		_ = status
+		<-exited // the child reported its error and exits
 		return 0, err
 	}
 	sup, err := NewSupervisor(listener)
