@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -119,12 +118,11 @@ func guardRun(opts *GuardOptions) error {
 	}
 	trail := openHookAudit(proc)
 	defer trail.close()
-	var trailMu sync.Mutex
-	record := func(r *audit.Record) {
-		trailMu.Lock()
-		defer trailMu.Unlock()
-		trail.append(r)
-	}
+	// Records are written in batches by one goroutine, so an exec waits
+	// for its decision, not for the disk; all are written before exit.
+	records := newBatchRecorder(trail)
+	defer records.close()
+	record := records.add
 
 	decide := func(c *guard.ExecCall) guard.Verdict {
 		start := time.Now()
@@ -205,4 +203,46 @@ func guardDecide(p *engine.Program, c *guard.ExecCall, opts *GuardOptions) (engi
 		}
 	}
 	return call, d
+}
+
+// batchRecorder appends audit records from many goroutines through one
+// writer goroutine, a batch per write. close writes what is queued.
+type batchRecorder struct {
+	trail *hookAudit
+	queue chan *audit.Record
+	done  chan struct{}
+}
+
+func newBatchRecorder(trail *hookAudit) *batchRecorder {
+	b := &batchRecorder{trail: trail, queue: make(chan *audit.Record, 1024), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+// add queues r; it waits only when 1024 records are already queued.
+func (b *batchRecorder) add(r *audit.Record) { b.queue <- r }
+
+func (b *batchRecorder) run() {
+	defer close(b.done)
+	for r := range b.queue {
+		batch := []*audit.Record{r}
+	drain:
+		for len(batch) < 256 {
+			select {
+			case more, ok := <-b.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, more)
+			default:
+				break drain
+			}
+		}
+		b.trail.appendBatch(batch)
+	}
+}
+
+func (b *batchRecorder) close() {
+	close(b.queue)
+	<-b.done
 }

@@ -346,6 +346,16 @@ func (t *hookAudit) append(r *audit.Record) {
 	}
 }
 
+// appendBatch appends records with one write.
+func (t *hookAudit) appendBatch(rs []*audit.Record) {
+	if t.writer == nil {
+		return
+	}
+	if err := t.writer.Append(rs...); err != nil {
+		fmt.Fprintf(t.proc.Err, "rampart: warning: %v; %d decisions are not recorded\n", err, len(rs))
+	}
+}
+
 func (t *hookAudit) close() {
 	if t.writer != nil {
 		t.writer.Close()
