@@ -24,6 +24,10 @@ type Verdict struct {
 	Allow bool
 	// Errno fails a denied exec (EPERM when zero).
 	Errno unix.Errno
+	// Wait, when not nil, is a verdict that takes time (a human's
+	// approval): the supervisor answers with its result later, from a
+	// goroutine of its own, and goes on deciding other execs meanwhile.
+	Wait func() Verdict
 }
 
 // Supervisor answers the notifications of one listener.
@@ -49,9 +53,10 @@ func NewSupervisor(listener int) (*Supervisor, error) {
 }
 
 // Run answers notifications until ctx is done or no process of the tree
-// is left, then waits for the answers in flight. Each notification is
-// handled on its own goroutine, so a slow decision (an approval) never
-// holds up the others.
+// is left, then waits for the answers in flight. Notifications are decided
+// as they arrive; a verdict that must wait (an approval, see
+// [Verdict.Wait]) is answered from its own goroutine, so it never holds
+// up the others.
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer s.wg.Wait()
 	fds := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}}
@@ -76,11 +81,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("receive a notification: %w", err)
 		}
-		s.wg.Add(1)
-		go func(n seccompNotif) {
-			defer s.wg.Done()
-			s.handle(&n)
-		}(notif)
+		// Decided here, without a hand-off to another goroutine: a
+		// decision takes microseconds. Only a verdict that must wait (an
+		// approval) continues on a goroutine of its own.
+		s.handle(&notif)
 	}
 	return nil
 }
@@ -99,11 +103,25 @@ func (s *Supervisor) handle(n *seccompNotif) {
 	} else {
 		v = s.Decide(call)
 	}
+	if v.Wait != nil {
+		id := n.ID
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.answer(id, v.Wait())
+		}()
+		return
+	}
+	s.answer(n.ID, v)
+}
+
+// answer sends a verdict for notification id.
+func (s *Supervisor) answer(id uint64, v Verdict) {
 	errno := v.Errno
 	if errno == 0 {
 		errno = unix.EPERM
 	}
-	respond(s.listener, n.ID, v.Allow, errno)
+	respond(s.listener, id, v.Allow, errno)
 }
 
 // Close closes the listener: the tree's later execs fail with ENOSYS.

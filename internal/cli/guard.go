@@ -128,27 +128,10 @@ func guardRun(opts *GuardOptions) error {
 		start := time.Now()
 		call, d := guardDecide(l.Program, c, opts)
 		if d.Decision == engine.ActionAsk && !monitor {
-			// The tree waits in its exec while a human answers through
-			// the server, which records the decision and the answer.
-			fmt.Fprintf(proc.Err, "rampart: waiting for a human to approve: %s (rampart watch, or rampart approve ID)\n", c.Describe())
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			answer, ok, err := server.AskHuman(ctx, proc.Getenv, proc.RampartHome(), "guard", &call)
-			cancel()
-			switch {
-			case ok:
-				if answer.Allowed() {
-					return guard.Verdict{Allow: true}
-				}
-				d = answer
-			case err != nil:
-				d.Decision, d.Message = engine.ActionDeny, strings.TrimSpace(d.Message+" The approval could not be asked for: "+err.Error())
-			default:
-				d.Decision, d.Message = engine.ActionDeny, strings.TrimSpace(d.Message+` No Rampart server is running to ask a human (start one with "rampart serve --background").`)
-			}
-			if ok {
-				fmt.Fprintf(proc.Err, "rampart: blocked: %s (%s)\n", c.Describe(), strings.TrimSpace(d.Message))
-				return guard.Verdict{}
-			}
+			// The exec waits while a human answers through the server,
+			// which records the decision and the answer; other execs
+			// are decided meanwhile.
+			return guard.Verdict{Wait: func() guard.Verdict { return guardAsk(proc, opts, c, call, d, record, start) }}
 		}
 		rec := audit.FromCall("guard", call, d, time.Since(start))
 		record(rec)
@@ -245,4 +228,27 @@ func (b *batchRecorder) run() {
 func (b *batchRecorder) close() {
 	close(b.queue)
 	<-b.done
+}
+
+// guardAsk turns an ask into a human's answer through the running server,
+// or a deny when there is none.
+func guardAsk(proc *Process, opts *GuardOptions, c *guard.ExecCall, call engine.ToolCall, d engine.Decision, record func(*audit.Record), start time.Time) guard.Verdict {
+	fmt.Fprintf(proc.Err, "rampart: waiting for a human to approve: %s (rampart watch, or rampart approve ID)\n", c.Describe())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	answer, ok, err := server.AskHuman(ctx, proc.Getenv, proc.RampartHome(), "guard", &call)
+	cancel()
+	switch {
+	case ok && answer.Allowed():
+		return guard.Verdict{Allow: true}
+	case ok:
+		fmt.Fprintf(proc.Err, "rampart: blocked: %s (%s)\n", c.Describe(), strings.TrimSpace(answer.Message))
+		return guard.Verdict{}
+	case err != nil:
+		d.Decision, d.Message = engine.ActionDeny, strings.TrimSpace(d.Message+" The approval could not be asked for: "+err.Error())
+	default:
+		d.Decision, d.Message = engine.ActionDeny, strings.TrimSpace(d.Message+` No Rampart server is running to ask a human (start one with "rampart serve --background").`)
+	}
+	record(audit.FromCall("guard", call, d, time.Since(start)))
+	fmt.Fprintf(proc.Err, "rampart: blocked: %s (%s)\n", c.Describe(), strings.TrimSpace(d.Message))
+	return guard.Verdict{}
 }
