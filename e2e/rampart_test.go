@@ -40,10 +40,15 @@ func rampartBinary(t testing.TB) string {
 		if err != nil {
 			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 		}
-		cmd := exec.Command(goTool, "build", "-o", rampartBuild.path, "./cmd/rampart")
-		cmd.Dir = ".." // the module root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			rampartBuild.err = errors.New("go build ./cmd/rampart: " + err.Error() + "\n" + string(out))
+		// rampart-hook next to rampart, as make install puts them: setup
+		// then installs hooks that run rampart-hook, the small program.
+		for _, pkg := range []string{"rampart", "rampart-hook"} {
+			cmd := exec.Command(goTool, "build", "-o", filepath.Join(dir, pkg), "./cmd/"+pkg)
+			cmd.Dir = ".." // the module root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				rampartBuild.err = errors.New("go build ./cmd/" + pkg + ": " + err.Error() + "\n" + string(out))
+				return
+			}
 		}
 	})
 	if rampartBuild.err != nil {
@@ -78,8 +83,8 @@ func newGuarded(t *testing.T) *guarded {
 	if err != nil {
 		t.Fatalf("rampart setup claude-code wrote no settings: %v\n%s", err, out)
 	}
-	if !bytes.Contains(settings, []byte(g.rampart)) || !bytes.Contains(settings, []byte("hook claude-code")) {
-		t.Fatalf("settings.json after rampart setup claude-code has no hook running %s hook claude-code:\n%s", g.rampart, settings)
+	if hook := g.rampart + "-hook claude-code"; !bytes.Contains(settings, []byte(hook)) {
+		t.Fatalf("settings.json after rampart setup claude-code has no hook running %s:\n%s", hook, settings)
 	}
 	return g
 }

@@ -43,7 +43,17 @@ func ClaudeSettingsPath(home, configDir, projectDir string, project bool) string
 
 // HookCommand is the shell command an agent's hook entry runs: the
 // rampart binary's absolute path, quoted when needed, and its arguments.
+//
+// "rampart hook AGENT" becomes "rampart-hook AGENT" when rampart-hook is
+// installed next to rampart (make install puts it there): the same hook
+// in a smaller program that starts faster, which an agent pays for on
+// every tool call.
 func HookCommand(binary string, args ...string) string {
+	if len(args) > 0 && args[0] == "hook" && filepath.Base(binary) == "rampart" {
+		if slim := filepath.Join(filepath.Dir(binary), "rampart-hook"); isExecutable(slim) {
+			binary, args = slim, args[1:]
+		}
+	}
 	words := append([]string{binary}, args...)
 	for i, w := range words {
 		words[i] = shellQuote(w)
@@ -80,17 +90,25 @@ type ConflictError struct{ msg string }
 func (e *ConflictError) Error() string { return e.msg }
 
 // IsRampartHook reports whether a hook command runs "rampart hook AGENT"
-// (by any path to the binary, with any flags).
+// or "rampart-hook AGENT" (by any path to the binary, with any flags).
 func IsRampartHook(command, agent string) bool {
 	words, err := shellwords.Parse(command)
 	if err != nil || len(words) < 2 {
 		return false
 	}
-	if filepath.Base(words[0]) != "rampart" || words[1] != "hook" {
+	rest := words[1:]
+	switch filepath.Base(words[0]) {
+	case "rampart":
+		if rest[0] != "hook" {
+			return false
+		}
+		rest = rest[1:]
+	case "rampart-hook":
+	default:
 		return false
 	}
-	for i, w := range words[2:] {
-		if w == agent || w == "--format="+agent || w == "--format" && i+3 < len(words) && words[i+3] == agent {
+	for i, w := range rest {
+		if w == agent || w == "--format="+agent || w == "--format" && i+1 < len(rest) && rest[i+1] == agent {
 			return true
 		}
 	}

@@ -173,6 +173,9 @@ func TestIsRampartHook(t *testing.T) {
 		"rampart hook codex":                                      false,
 		"echo rampart hook claude-code":                           false,
 		"/usr/bin/rampart-sh hook claude-code":                    false,
+		"/usr/local/bin/rampart-hook claude-code":                 true,
+		"rampart-hook --explicit-allow claude-code":               true,
+		"rampart-hook codex":                                      false,
 		"python3 /home/me/hooks/check.py":                         false,
 		"RAMPART_MODE=monitor rampart hook claude-code (unparsed": false,
 	} {
@@ -213,5 +216,20 @@ func TestClaudeSetupShellPrefix(t *testing.T) {
 	rm, _ = PlanClaudeCodeRemove(path, false)
 	if rm.Changed {
 		t.Fatal("remove took out the user's own shell prefix")
+	}
+}
+
+// With rampart-hook installed next to rampart, hooks run the small program.
+func TestHookCommandPrefersRampartHook(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"rampart", "rampart-hook"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), 0o755)
+	}
+	got := HookCommand(filepath.Join(dir, "rampart"), "hook", "claude-code")
+	if want := filepath.Join(dir, "rampart-hook") + " claude-code"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if !IsRampartHook(got, "claude-code") {
+		t.Fatalf("%q is not recognised as Rampart's hook", got)
 	}
 }

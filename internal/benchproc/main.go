@@ -5,7 +5,9 @@
 //
 //   - "rampart hook claude-code" with a PreToolUse Bash sample on stdin,
 //     next to /bin/true; warm runs reuse the compiled-policy cache, cold
-//     runs delete it before every call;
+//     runs delete it before every call; and the same hook as the small
+//     rampart-hook program (next to the rampart binary), which setup
+//     installs when it is there;
 //
 //   - "rampart-sh -c true" next to "bash -c true";
 //
@@ -57,6 +59,11 @@ func main() {
 		cmd.Env, cmd.Stdin, cmd.Dir = env, bytes.NewReader([]byte(sample)), home
 		return cmd
 	}
+	slimHook := func() *exec.Cmd {
+		cmd := exec.Command(filepath.Join(filepath.Dir(bin), "rampart-hook"), "claude-code")
+		cmd.Env, cmd.Stdin, cmd.Dir = env, bytes.NewReader([]byte(sample)), home
+		return cmd
+	}
 	shell := func(path string) func() *exec.Cmd {
 		return func() *exec.Cmd {
 			cmd := exec.Command(path, "-c", "true")
@@ -83,6 +90,7 @@ func main() {
 	}{
 		{"/bin/true", func() *exec.Cmd { return exec.Command("/bin/true") }, nil},
 		{"hook (warm cache)", hook, nil},
+		{"rampart-hook (warm)", slimHook, nil},
 		{"hook (cold cache)", hook, func() {
 			// Only rampart's own cache files: rampart-sh keeps its own.
 			files, _ := filepath.Glob(filepath.Join(rampartHome, "cache", "*-"+filepath.Base(bin)+".cache"))
@@ -118,8 +126,9 @@ func main() {
 		medians[k] = ts[len(ts)/2]
 		fmt.Printf("%-20s %10s %10s %10s\n", kind.name, ms(medians[k]), ms(ts[len(ts)*9/10]), ms(ts[0]))
 	}
-	fmt.Printf("hook (warm) minus /bin/true: %s; rampart-sh minus bash: %s (medians)\n", ms(medians[1]-medians[0]), ms(medians[4]-medians[3]))
-	fmt.Printf("guard adds %s per exec (median of the loops' difference / %d)\n", ms((medians[6]-medians[5])/loopExecs), loopExecs)
+	fmt.Printf("hook (warm) minus /bin/true: %s; rampart-hook minus /bin/true: %s; rampart-sh minus bash: %s (medians)\n",
+		ms(medians[1]-medians[0]), ms(medians[2]-medians[0]), ms(medians[5]-medians[4]))
+	fmt.Printf("guard adds %s per exec (median of the loops' difference / %d)\n", ms((medians[7]-medians[6])/loopExecs), loopExecs)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

@@ -15,6 +15,7 @@ import (
 	"github.com/rampart-dev/rampart/audit"
 	"github.com/rampart-dev/rampart/engine"
 	"github.com/rampart-dev/rampart/guard"
+	"github.com/rampart-dev/rampart/internal/hookrun"
 	"github.com/rampart-dev/rampart/server"
 )
 
@@ -116,8 +117,8 @@ func guardRun(opts *GuardOptions) error {
 	if err != nil {
 		return withCode(ExitSoftware, fmt.Errorf("cannot find this rampart binary to start the guarded child: %w", err))
 	}
-	trail := openHookAudit(proc)
-	defer trail.close()
+	trail := hookrun.OpenAudit(proc.Getenv, proc.Err)
+	defer trail.Close()
 	// Records are written in batches by one goroutine, so an exec waits
 	// for its decision, not for the disk; all are written before exit.
 	records := newBatchRecorder(trail)
@@ -191,12 +192,12 @@ func guardDecide(p *engine.Program, c *guard.ExecCall, opts *GuardOptions) (engi
 // batchRecorder appends audit records from many goroutines through one
 // writer goroutine, a batch per write. close writes what is queued.
 type batchRecorder struct {
-	trail *hookAudit
+	trail *hookrun.Audit
 	queue chan *audit.Record
 	done  chan struct{}
 }
 
-func newBatchRecorder(trail *hookAudit) *batchRecorder {
+func newBatchRecorder(trail *hookrun.Audit) *batchRecorder {
 	b := &batchRecorder{trail: trail, queue: make(chan *audit.Record, 1024), done: make(chan struct{})}
 	go b.run()
 	return b
@@ -221,7 +222,7 @@ func (b *batchRecorder) run() {
 				break drain
 			}
 		}
-		b.trail.appendBatch(batch)
+		b.trail.AppendBatch(batch)
 	}
 }
 

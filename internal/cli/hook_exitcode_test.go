@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/rampart-dev/rampart/internal/hookrun"
+
 	"io"
 	"strings"
 	"testing"
@@ -29,28 +31,28 @@ const windsurfDeny = `{"agent_action_name":"pre_run_command","trajectory_id":"t1
 // Windsurf blocks by exit code 2 with the reason on stderr: the answer's
 // exit code must reach the process, for decisions and refusals alike.
 func TestHookExitCodeReachesTheAgent(t *testing.T) {
-	code, out, errOut := runHook(t, HookOptions{Agent: "windsurf"}, windsurfDeny, nil)
+	code, out, errOut := runHook(t, HookOptions{Options: hookrun.Options{Agent: "windsurf"}}, windsurfDeny, nil)
 	if code != 2 || out != "" || !strings.HasPrefix(errOut, "Rampart blocked this run_command call (rm -rf /) by rule standard/block-destructive.") {
 		t.Errorf("deny: exit %d stdout %q stderr %q", code, out, errOut)
 	}
 
 	allow := strings.Replace(windsurfDeny, "rm -rf /", "ls", 1)
-	if code, out, errOut := runHook(t, HookOptions{Agent: "windsurf"}, allow, nil); code != 0 || out != "" || errOut != "" {
+	if code, out, errOut := runHook(t, HookOptions{Options: hookrun.Options{Agent: "windsurf"}}, allow, nil); code != 0 || out != "" || errOut != "" {
 		t.Errorf("allow: exit %d stdout %q stderr %q", code, out, errOut)
 	}
 
 	// A refusal (fail-closed) blocks the same way.
-	code, out, errOut = runHook(t, HookOptions{Agent: "windsurf"}, "not json", nil)
+	code, out, errOut = runHook(t, HookOptions{Options: hookrun.Options{Agent: "windsurf"}}, "not json", nil)
 	if code != 2 || out != "" || !strings.Contains(errOut, "Rampart could not check this tool call, so it is blocked (fail-closed): hook input is not valid JSON.") ||
 		!strings.Contains(errOut, "rampart: error: hook input is not valid JSON. The tool call was blocked (fail-closed).") {
 		t.Errorf("refuse: exit %d stdout %q stderr %q", code, out, errOut)
 	}
 
 	// Fail-open and monitor mode let it run: exit 0.
-	if code, _, errOut := runHook(t, HookOptions{Agent: "windsurf", FailOpen: true, FailOpenSet: true}, "not json", nil); code != 0 || !strings.Contains(errOut, "(fail-open)") {
+	if code, _, errOut := runHook(t, HookOptions{Options: hookrun.Options{Agent: "windsurf", FailOpen: true, FailOpenSet: true}}, "not json", nil); code != 0 || !strings.Contains(errOut, "(fail-open)") {
 		t.Errorf("fail-open: exit %d stderr %q", code, errOut)
 	}
-	if code, _, errOut := runHook(t, HookOptions{Agent: "windsurf", Mode: "monitor"}, windsurfDeny, nil); code != 0 || errOut != "" {
+	if code, _, errOut := runHook(t, HookOptions{Options: hookrun.Options{Agent: "windsurf", Mode: "monitor"}}, windsurfDeny, nil); code != 0 || errOut != "" {
 		t.Errorf("monitor: exit %d stderr %q", code, errOut)
 	}
 }
@@ -61,7 +63,7 @@ func TestHookTimeoutExitCode(t *testing.T) {
 	r, w := io.Pipe()
 	defer w.Close()
 	proc.In = r
-	err := hookRun(&HookOptions{Proc: proc, Agent: "windsurf", Timeout: 50 * time.Millisecond})
+	err := hookRun(&HookOptions{Proc: proc, Options: hookrun.Options{Agent: "windsurf", Timeout: 50 * time.Millisecond}})
 	if code := report(io.Discard, err); code != 2 || out.Len() != 0 || !strings.Contains(errOut.String(), "no decision within 50ms") {
 		t.Errorf("exit %d stdout %q stderr %q", code, out, errOut)
 	}
@@ -79,9 +81,9 @@ func TestHookPassIsTheAgentsAllow(t *testing.T) {
 		input string
 		env   map[string]string
 	}{
-		{"monitor", HookOptions{Mode: "monitor"}, "", nil},
+		{"monitor", HookOptions{Options: hookrun.Options{Mode: "monitor"}}, "", nil},
 		{"disabled", HookOptions{}, "", map[string]string{"RAMPART_MODE": "disabled"}},
-		{"fail-open", HookOptions{FailOpen: true, FailOpenSet: true}, "not json", nil},
+		{"fail-open", HookOptions{Options: hookrun.Options{FailOpen: true, FailOpenSet: true}}, "not json", nil},
 	}
 	for _, c := range cases {
 		for _, agent := range []struct{ name, input, want string }{

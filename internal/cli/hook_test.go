@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/rampart-dev/rampart/internal/hookrun"
+
 	"io"
 	"strings"
 	"testing"
@@ -15,7 +17,7 @@ func TestHookAnswersOnTimeout(t *testing.T) {
 		r, w := io.Pipe() // never written, never closed
 		defer w.Close()
 		proc.In = r
-		opts := &HookOptions{Proc: proc, Agent: "claude-code", Timeout: 50 * time.Millisecond, FailOpen: failOpen, FailOpenSet: true}
+		opts := &HookOptions{Proc: proc, Options: hookrun.Options{Agent: "claude-code", Timeout: 50 * time.Millisecond, FailOpen: failOpen, FailOpenSet: true}}
 		if err := hookRun(opts); err != nil {
 			t.Fatal(err)
 		}

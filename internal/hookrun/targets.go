@@ -1,4 +1,4 @@
-package cli
+package hookrun
 
 import (
 	"time"
@@ -14,7 +14,7 @@ import (
 // returns the one that answers the agent: the strongest (deny beats ask
 // beats log beats allow), the first of equals. ev.Call becomes the target
 // it is about, so the reason the model reads names that file or URL.
-func decideTargets(p *engine.Program, proto hooks.Protocol, ev *hooks.Event, trail *hookAudit) engine.Decision {
+func decideTargets(p *engine.Program, proto hooks.Protocol, ev *hooks.Event, trail *Audit) engine.Decision {
 	targets := hooks.Targets(proto, *ev)
 	var answer engine.Decision
 	chosen := 0
@@ -23,7 +23,7 @@ func decideTargets(p *engine.Program, proto hooks.Protocol, ev *hooks.Event, tra
 		d := p.Eval(&targets[i])
 		rec := audit.FromCall(hookAdapter(proto), targets[i], d, time.Since(start))
 		rec.ToolUseID = ev.ToolUseID
-		trail.append(rec)
+		trail.Append(rec)
 		if i == 0 || d.Decision > answer.Decision {
 			answer, chosen = d, i
 		}
