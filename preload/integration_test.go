@@ -481,3 +481,31 @@ func TestStaticWarning(t *testing.T) {
 		t.Errorf("a dynamic program got the static warning:\n%s", r.stderr)
 	}
 }
+
+// The programs under rampart preload get the check-only token: it asks
+// for decisions, but approving an ask with it is refused (403), so an
+// agent cannot approve its own asks. (The script spells the variable and
+// the endpoint in pieces: the standard profile denies commands that name
+// them, which a determined program can evade, hence the token's scope.)
+func TestProgramsGetTheCheckOnlyToken(t *testing.T) {
+	need(t, "python3")
+	s := newSandbox(t)
+	r := s.preload("python3", "-c", `
+import os, socket, urllib.parse
+token = os.environ["RAMPART_" + "TOKEN"]
+url = os.environ["RAMPART_URL"]
+print("check-token" if token.startswith("check-") else "main-token")
+body = b'{"decision":"allow"}'
+req = ("POST /v1/" + "approvals/x HTTP/1.1\r\nHost: rampart\r\nAuthorization: Bearer %s\r\n"
+       "Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (token, len(body))).encode() + body
+if url.startswith("unix:"):
+    s = socket.socket(socket.AF_UNIX); s.connect(url[5:])
+else:
+    u = urllib.parse.urlparse(url); s = socket.create_connection((u.hostname, u.port))
+s.sendall(req)
+print(s.recv(100).decode().split("\r\n")[0])
+`)
+	if !strings.Contains(r.stdout, "check-token\nHTTP/1.1 403") {
+		t.Errorf("stdout %q, want the check-only token refused with 403\n%s", r.stdout, r.stderr)
+	}
+}

@@ -26,10 +26,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !s.authorized(r) {
+	scope := s.authorize(r)
+	if scope == ScopeNone {
 		s.metrics.unauthorized.Add(1)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
 		writeError(w, http.StatusUnauthorized, "missing or wrong token: send \"Authorization: Bearer TOKEN\" (rampart token show prints it)")
+		return
+	}
+	decisionOnly := p == "/v1/check" || strings.HasPrefix(p, "/v1/preflight/") || strings.HasPrefix(p, "/v1/tool/")
+	if scope == ScopeCheck && !decisionOnly {
+		s.metrics.unauthorized.Add(1)
+		writeError(w, http.StatusForbidden, "this token may only ask for decisions (/v1/check, /v1/preflight, /v1/tool); approvals, events, metrics and reload need the server's own token")
 		return
 	}
 	switch {
@@ -70,9 +77,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) authorized(r *http.Request) bool {
+// authorize returns what the request's bearer token allows.
+func (s *Server) authorize(r *http.Request) Scope {
 	token, ok := bearerToken(r)
-	return ok && s.token.check(token)
+	if !ok {
+		return ScopeNone
+	}
+	return s.token.scope(token)
 }
 
 // badRequest answers 413 for an oversized body, else 400.

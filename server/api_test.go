@@ -323,3 +323,40 @@ func TestAuditFailureKeepsServing(t *testing.T) {
 		t.Errorf("health after an audit failure: %+v", h.Audit)
 	}
 }
+
+// The check-only token (what rampart preload gives the programs it runs)
+// asks for decisions but cannot answer approvals, reload, or read events
+// and metrics: a program cannot approve its own ask.
+func TestCheckOnlyToken(t *testing.T) {
+	e := newTestEnv(t, nil)
+	check := CheckToken(testToken)
+	if check == testToken || !strings.HasPrefix(check, "check-") {
+		t.Fatalf("check token %q", check)
+	}
+	call := `{"tool":"exec","command":"git status"}`
+	for _, p := range []string{"/v1/check", "/v1/preflight/exec", "/v1/tool/exec"} {
+		if status, body := e.doToken("POST", p, call, check); status != 200 {
+			t.Errorf("POST %s with the check token: %d %s", p, status, body)
+		}
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/v1/approvals", ""},
+		{"POST", "/v1/approvals/a1", `{"decision":"allow"}`},
+		{"GET", "/v1/events", ""},
+		{"GET", "/metrics", ""},
+		{"POST", "/v1/reload", ""},
+	} {
+		status, body := e.doToken(c.method, c.path, c.body, check)
+		if status != 403 || !strings.Contains(errorOf(t, body), "may only ask for decisions") {
+			t.Errorf("%s %s with the check token: %d %s", c.method, c.path, status, body)
+		}
+	}
+	// The main token still does everything; a token derived from another
+	// one is nothing.
+	if status, body := e.doToken("GET", "/v1/approvals", "", testToken); status != 200 {
+		t.Errorf("approvals with the main token: %d %s", status, body)
+	}
+	if status, _ := e.doToken("POST", "/v1/check", call, CheckToken("other")); status != 401 {
+		t.Errorf("a check token of another server: %d", status)
+	}
+}

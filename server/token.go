@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -122,11 +123,44 @@ func writeFileAtomic(path string, data []byte, replace bool) error {
 	return nil
 }
 
+// CheckToken derives, from the server's token, the check-only token that
+// adapters hand to the programs they watch (rampart preload puts it in
+// RAMPART_TOKEN): it may ask for decisions (/v1/check, /v1/preflight,
+// /v1/tool) but not answer approvals, read events or metrics, or reload,
+// so a program cannot approve its own asks. It changes when the token is
+// rotated.
+func CheckToken(token string) string {
+	mac := hmac.New(sha256.New, []byte(token))
+	mac.Write([]byte("rampart check-only token v1"))
+	return "check-" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Scope is what a request's token allows.
+type Scope int
+
+const (
+	// ScopeNone: no valid token.
+	ScopeNone Scope = iota
+	// ScopeCheck: the check-only token (see [CheckToken]).
+	ScopeCheck
+	// ScopeAdmin: the server's own token: everything.
+	ScopeAdmin
+)
+
+// tokenSums holds the hashes of the token and of its check-only token.
+type tokenSums struct {
+	admin, check [sha256.Size]byte
+}
+
+func sumsOf(token string) *tokenSums {
+	return &tokenSums{admin: sha256.Sum256([]byte(token)), check: sha256.Sum256([]byte(CheckToken(token)))}
+}
+
 // tokenSource is the token the server accepts: a fixed one ($RAMPART_TOKEN)
 // or the content of the token file, re-read when the file changes.
 type tokenSource struct {
 	path string // "" for a fixed token
-	sum  atomic.Pointer[[sha256.Size]byte]
+	sum  atomic.Pointer[tokenSums]
 
 	mu    sync.Mutex // serialises refresh
 	stamp string     // the token file's identity when last read
@@ -134,8 +168,7 @@ type tokenSource struct {
 
 func newFixedToken(token string) *tokenSource {
 	t := &tokenSource{}
-	sum := sha256.Sum256([]byte(token))
-	t.sum.Store(&sum)
+	t.sum.Store(sumsOf(token))
 	return t
 }
 
@@ -145,24 +178,36 @@ func newFileToken(path string) (*tokenSource, bool, error) {
 		return nil, false, err
 	}
 	t := &tokenSource{path: path, stamp: fileStamp(path)}
-	sum := sha256.Sum256([]byte(token))
-	t.sum.Store(&sum)
+	t.sum.Store(sumsOf(token))
 	return t, created, nil
 }
 
-// check reports whether given is the token, in constant time. Both sides
+// scope reports what given allows, comparing in constant time. Both sides
 // are hashed first, so not even the length is compared in variable time.
-func (t *tokenSource) check(given string) bool {
+func (t *tokenSource) scope(given string) Scope {
 	sum := sha256.Sum256([]byte(given))
-	if subtle.ConstantTimeCompare(sum[:], t.sum.Load()[:]) == 1 {
-		return true
+	match := func() Scope {
+		sums := t.sum.Load()
+		switch {
+		case subtle.ConstantTimeCompare(sum[:], sums.admin[:]) == 1:
+			return ScopeAdmin
+		case subtle.ConstantTimeCompare(sum[:], sums.check[:]) == 1:
+			return ScopeCheck
+		}
+		return ScopeNone
+	}
+	if sc := match(); sc != ScopeNone {
+		return sc
 	}
 	// The token may have been rotated a moment ago.
 	if t.refresh() {
-		return subtle.ConstantTimeCompare(sum[:], t.sum.Load()[:]) == 1
+		return match()
 	}
-	return false
+	return ScopeNone
 }
+
+// check reports whether given is the server's own token.
+func (t *tokenSource) check(given string) bool { return t.scope(given) == ScopeAdmin }
 
 // refresh re-reads the token file when it changed and reports whether the
 // token did. A missing or empty file keeps the token in force.
@@ -181,11 +226,11 @@ func (t *tokenSource) refresh() bool {
 		return false
 	}
 	t.stamp = stamp
-	sum := sha256.Sum256([]byte(token))
-	if *t.sum.Load() == sum {
+	sums := sumsOf(token)
+	if *t.sum.Load() == *sums {
 		return false
 	}
-	t.sum.Store(&sum)
+	t.sum.Store(sums)
 	return true
 }
 

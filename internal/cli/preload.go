@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/rampart-dev/rampart/preload"
+	"github.com/rampart-dev/rampart/server"
 )
 
 // PreloadOptions are the flags and arguments of "rampart preload".
@@ -208,8 +210,14 @@ func preloadRun(opts *PreloadOptions) error {
 		}
 		defer srv.Close()
 	}
+	// The programs get the check-only token: it asks for decisions but
+	// cannot answer approvals, so a program cannot approve its own ask.
+	childToken := srv.Token
+	if childToken != "" && !strings.HasPrefix(childToken, "check-") {
+		childToken = server.CheckToken(childToken)
+	}
 	set := map[string]string{
-		"RAMPART_URL": srv.URL, "RAMPART_TOKEN": srv.Token, "RAMPART_MODE": opts.Mode,
+		"RAMPART_URL": srv.URL, "RAMPART_TOKEN": childToken, "RAMPART_MODE": opts.Mode,
 		"RAMPART_FAIL_OPEN": "0", "RAMPART_AGENT": opts.Agent, "RAMPART_SESSION": opts.Session,
 	}
 	if opts.FailOpen {
