@@ -57,7 +57,7 @@ func decodeCallSlow(body []byte) (*engine.ToolCall, error) {
 		return nil, fmt.Errorf("empty body: want a tool call such as %s", exampleCall)
 	}
 	if body[0] != '{' {
-		return nil, fmt.Errorf("want a JSON object (a tool call such as %s), got %s", exampleCall, jsonKind(body))
+		return nil, fmt.Errorf("want a JSON object (a tool call such as %s), got %s", exampleCall, JSONKind(body))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -127,8 +127,9 @@ func describeJSONError(err error) error {
 	return fmt.Errorf("invalid tool call: %v", err)
 }
 
-// jsonKind names the kind of JSON value text starts with.
-func jsonKind(text []byte) string {
+// JSONKind names the kind of JSON value text starts with ("an array",
+// "a string", ...), for messages about a value that is not an object.
+func JSONKind(text []byte) string {
 	switch {
 	case text[0] == '[':
 		return "an array"
@@ -161,7 +162,7 @@ func decodeObject(body []byte, v any, example string) error {
 		return fmt.Errorf("empty body: want a JSON object such as %s", example)
 	}
 	if body[0] != '{' {
-		return fmt.Errorf("want a JSON object such as %s, got %s", example, jsonKind(body))
+		return fmt.Errorf("want a JSON object such as %s, got %s", example, JSONKind(body))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
