@@ -2,7 +2,6 @@ package integrations
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -134,72 +133,26 @@ func PlanClaudeCodeRemove(path string, force bool) (*Change, error) {
 const ClaudeShellPrefixKey = "CLAUDE_CODE_SHELL_PREFIX"
 
 func planClaudeCode(path, command, shellPrefix string, force, remove bool) (*Change, error) {
-	before, err := readConfig(path)
+	edit := hookGroupsEdit{path: path, agent: "claude-code", events: ClaudeCodeEvents, force: force, remove: remove}
+	if !remove {
+		edit.group = claudeGroup(command)
+	}
+	c, err := edit.plan()
 	if err != nil {
 		return nil, err
 	}
-	c := &Change{Path: path, Before: before}
-	root := newObject()
-	if len(strings.TrimSpace(string(before))) > 0 {
-		root, err = parseObject(before)
+	if shellPrefix != "" || remove {
+		root, err := parseObject(c.After)
 		if err != nil {
-			if !force {
-				return nil, &InvalidConfigError{Path: path, Err: err}
-			}
-			root = newObject()
-			c.Summary = append(c.Summary, "replaced the invalid file (--force); the old one is in the backup")
+			return nil, err
 		}
-	}
-	hooks := newObject()
-	if raw, ok := root.get("hooks"); ok {
-		if hooks, err = parseObject(raw); err != nil {
-			if !force {
-				return nil, &InvalidConfigError{Path: path, Err: fmt.Errorf(`"hooks" is not an object: %w`, err)}
-			}
-			hooks = newObject()
+		if err := editShellPrefix(root, shellPrefix, remove, force, path, c); err != nil {
+			return nil, err
 		}
-	}
-	group := claudeGroup(command)
-	for _, event := range ClaudeCodeEvents {
-		var groups []json.RawMessage
-		if raw, ok := hooks.get(event); ok {
-			if err := json.Unmarshal(raw, &groups); err != nil {
-				if !force {
-					return nil, &InvalidConfigError{Path: path, Err: fmt.Errorf(`"hooks.%s" is not a list: %w`, event, err)}
-				}
-				groups = nil
-			}
+		raw, _ := root.marshal()
+		if c.After, err = indent(raw); err != nil {
+			return nil, err
 		}
-		kept, at, removed := withoutRampart(groups)
-		if !remove {
-			if at < 0 {
-				at = len(kept)
-			}
-			kept = append(kept[:at], append([]json.RawMessage{group}, kept[at:]...)...)
-		}
-		switch {
-		case len(kept) > 0:
-			arr, _ := json.Marshal(kept)
-			hooks.set(event, arr)
-		default:
-			hooks.remove(event)
-		}
-		if remove && removed > 0 {
-			c.Summary = append(c.Summary, fmt.Sprintf("removed Rampart's %s hook", event))
-		}
-	}
-	if hooks.len() > 0 {
-		raw, _ := hooks.marshal()
-		root.set("hooks", raw)
-	} else {
-		root.remove("hooks")
-	}
-	if err := editShellPrefix(root, shellPrefix, remove, force, path, c); err != nil {
-		return nil, err
-	}
-	raw, _ := root.marshal()
-	if c.After, err = indent(raw); err != nil {
-		return nil, err
 	}
 	if remove {
 		// Give the user's own file back byte for byte when a backup of
@@ -208,10 +161,10 @@ func planClaudeCode(path, command, shellPrefix string, force, remove bool) (*Cha
 			c.After = orig
 		}
 	}
-	if before == nil {
+	if c.Before == nil {
 		c.Changed = !remove
 	} else {
-		c.Changed = !sameJSON(before, c.After)
+		c.Changed = !sameJSON(c.Before, c.After)
 	}
 	if !remove && c.Changed {
 		c.Summary = append(c.Summary, fmt.Sprintf("%s hooks (matcher %q) run: %s", strings.Join(ClaudeCodeEvents, ", "), ClaudeCodeMatcher, command))
@@ -234,90 +187,10 @@ func claudeGroup(command string) json.RawMessage {
 	return raw
 }
 
-// withoutRampart takes Rampart's hook entries out of an event's matcher
-// groups, dropping groups left empty. at is the index of the first group
-// that held one (-1 when none did).
-func withoutRampart(groups []json.RawMessage) (kept []json.RawMessage, at, removed int) {
-	at = -1
-	for _, raw := range groups {
-		g, err := parseObject(raw)
-		if err != nil {
-			kept = append(kept, raw)
-			continue
-		}
-		hooksRaw, ok := g.get("hooks")
-		var entries []json.RawMessage
-		if !ok || json.Unmarshal(hooksRaw, &entries) != nil {
-			kept = append(kept, raw)
-			continue
-		}
-		var rest []json.RawMessage
-		for _, e := range entries {
-			var h struct {
-				Command string `json:"command"`
-			}
-			if json.Unmarshal(e, &h) == nil && IsRampartHook(h.Command, "claude-code") {
-				removed++
-				continue
-			}
-			rest = append(rest, e)
-		}
-		switch {
-		case len(rest) == len(entries):
-			kept = append(kept, raw)
-		case len(rest) > 0:
-			arr, _ := json.Marshal(rest)
-			g.set("hooks", arr)
-			out, _ := g.marshal()
-			kept = append(kept, out)
-		default:
-			if at < 0 {
-				at = len(kept)
-			}
-		}
-	}
-	return kept, at, removed
-}
-
-// ClaudeCodeFinding is one result of [CheckClaudeCode].
-type ClaudeCodeFinding struct {
-	OK     bool   `json:"ok"`
-	Check  string `json:"check"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// InstalledClaudeCommands returns, per event, the Rampart hook commands in
-// the settings file and the matchers they are under.
-func InstalledClaudeCommands(data []byte) (map[string][][2]string, error) {
-	root, err := parseObject(data)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][][2]string{}
-	raw, ok := root.get("hooks")
-	if !ok {
-		return out, nil
-	}
-	var hooks map[string][]struct {
-		Matcher string `json:"matcher"`
-		Hooks   []struct {
-			Type    string `json:"type"`
-			Command string `json:"command"`
-		} `json:"hooks"`
-	}
-	if err := json.Unmarshal(raw, &hooks); err != nil {
-		return nil, errors.New(`"hooks" is not an object of lists of matcher groups`)
-	}
-	for event, groups := range hooks {
-		for _, g := range groups {
-			for _, h := range g.Hooks {
-				if IsRampartHook(h.Command, "claude-code") {
-					out[event] = append(out[event], [2]string{g.Matcher, h.Command})
-				}
-			}
-		}
-	}
-	return out, nil
+// InstalledClaudeCommands lists, per event, the Rampart hook entries in
+// Claude Code's settings file data.
+func InstalledClaudeCommands(data []byte) (map[string][]InstalledHook, error) {
+	return installedAgentHooks(data, "claude-code")
 }
 
 // editShellPrefix sets env.CLAUDE_CODE_SHELL_PREFIX to rampart-sh, or on

@@ -299,9 +299,8 @@ func init() {
 			}
 			var list []Hook
 			for _, event := range ClaudeCodeEvents {
-				for _, mc := range installed[event] {
-					all := mc[0] == "*" || mc[0] == "" || mc[0] == ".*"
-					list = append(list, Hook{Event: event, Command: mc[1], Binary: HookBinary(mc[1]), File: path, Matcher: mc[0], AllTools: all})
+				for _, h := range installed[event] {
+					list = append(list, Hook{Event: event, Command: h.Command, Binary: HookBinary(h.Command), File: path, Matcher: h.Matcher, AllTools: h.MatchesEveryTool()})
 				}
 			}
 			return list, nil

@@ -231,8 +231,8 @@ func setupClaudeCodeCheck(opts *SetupClaudeCodeOptions, path string) error {
 			report(false, "%s: no Rampart hook (run: rampart setup claude-code)", event)
 			continue
 		}
-		matcher, command := entries[0][0], entries[0][1]
-		allTools := matcher == "*" || matcher == "" || matcher == ".*"
+		matcher, command := entries[0].Matcher, entries[0].Command
+		allTools := entries[0].MatchesEveryTool()
 		report(allTools, "%s: %s (matcher %q%s)", event, command, matcher, map[bool]string{true: ", every tool", false: ": NOT every tool"}[allTools])
 		if event == "PreToolUse" {
 			pre = command
