@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -33,46 +32,26 @@ func (ClaudeCode) Agent() string { return "claude-code" }
 
 // Decode parses a Claude Code hook input.
 func (c ClaudeCode) Decode(input []byte, env Env) (Event, error) {
-	trimmed := strings.TrimSpace(string(input))
-	if trimmed == "" {
-		return Event{}, errors.New("empty hook input (expected Claude Code's hook JSON on stdin)")
+	in, err := parseHookObject(input, "Claude Code's")
+	if err != nil {
+		return Event{}, err
 	}
-	if !gjson.Valid(trimmed) {
-		return Event{}, errors.New("hook input is not valid JSON")
-	}
-	in := gjson.Parse(trimmed)
-	if !in.IsObject() {
-		return Event{}, errors.New("hook input is not a JSON object")
-	}
-	ev := Event{
-		Name:      in.Get("hook_event_name").String(),
-		ToolName:  in.Get("tool_name").String(),
-		ToolUseID: in.Get("tool_use_id").String(),
-	}
-	switch ev.Name {
-	case "PreToolUse":
-		ev.Phase = PhasePre
-	case "PostToolUse":
-		ev.Phase = PhasePost
-	case "PostToolUseFailure":
-		ev.Phase = PhasePostFailure
-	case "":
-		return Event{}, errors.New(`hook input has no "hook_event_name"`)
-	default:
-		ev.Phase = PhaseOther
-	}
-	if ev.Phase != PhaseOther && ev.ToolName == "" {
-		return Event{}, fmt.Errorf(`%s hook input has no "tool_name"`, ev.Name)
-	}
-	cwd := in.Get("cwd").String()
-	if cwd == "" {
-		cwd = env.Cwd
+	ev, cwd, err := readEvent(in, env, func(name string) Phase {
+		switch name {
+		case "PreToolUse":
+			return PhasePre
+		case "PostToolUse":
+			return PhasePost
+		case "PostToolUseFailure":
+			return PhasePostFailure
+		}
+		return PhaseOther
+	})
+	if err != nil {
+		return Event{}, err
 	}
 	ev.Call = claudeToolCall(ev.ToolName, in.Get("tool_input"), cwd, env.Home)
-	ev.Call.Agent = c.Agent()
-	ev.Call.Session = in.Get("session_id").String()
-	ev.Call.Cwd = cwd
-	ev.Call.Home = env.Home
+	finishCall(&ev, c.Agent(), in, cwd, env)
 
 	if ev.Phase == PhasePost || ev.Phase == PhasePostFailure {
 		claudeOutcome(&ev, in)

@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -44,37 +43,23 @@ func (g Gemini) Decode(input []byte, env Env) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	ev := Event{
-		Name:     in.Get("hook_event_name").String(),
-		ToolName: in.Get("tool_name").String(),
-	}
-	switch ev.Name {
-	case "BeforeTool":
-		ev.Phase = PhasePre
-	case "AfterTool":
-		ev.Phase = PhasePost
-		if in.Get("tool_response.error").Exists() {
-			ev.Phase = PhasePostFailure
+	ev, cwd, err := readEvent(in, env, func(name string) Phase {
+		switch name {
+		case "BeforeTool":
+			return PhasePre
+		case "AfterTool":
+			if in.Get("tool_response.error").Exists() {
+				return PhasePostFailure
+			}
+			return PhasePost
 		}
-	case "":
-		return Event{}, errors.New(`hook input has no "hook_event_name"`)
-	default:
-		ev.Phase = PhaseOther
-	}
-	if ev.Phase != PhaseOther && ev.ToolName == "" {
-		return Event{}, fmt.Errorf(`%s hook input has no "tool_name"`, ev.Name)
-	}
-	cwd := in.Get("cwd").String()
-	if cwd == "" {
-		cwd = env.Cwd
+		return PhaseOther
+	})
+	if err != nil {
+		return Event{}, err
 	}
 	ev.Call = geminiToolCall(ev.ToolName, argsObject(in.Get("tool_input")), in.Get("mcp_context"), cwd, env.Home)
-	ev.Call.Agent = g.Agent()
-	ev.Call.Session = in.Get("session_id").String()
-	if ev.Call.Cwd == "" {
-		ev.Call.Cwd = cwd
-	}
-	ev.Call.Home = env.Home
+	finishCall(&ev, g.Agent(), in, cwd, env)
 	if ev.Phase == PhasePre {
 		if err := checkCallFields(ev); err != nil {
 			return Event{}, err

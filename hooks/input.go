@@ -151,3 +151,39 @@ func checkCallFields(ev Event) error {
 	}
 	return fmt.Errorf("the %s %s call in the hook input has no %s", ev.Name, toolLabel(ev), missing)
 }
+
+// readEvent reads the envelope that Claude Code, Codex and Gemini CLI
+// share: hook_event_name (phase maps it to a [Phase]; PhaseOther for
+// events that are only recorded), tool_name, tool_use_id, and cwd (the
+// hook process's own when the input has none). A tool event without a
+// tool name is an error.
+func readEvent(in gjson.Result, env Env, phase func(name string) Phase) (Event, string, error) {
+	ev := Event{
+		Name:      in.Get("hook_event_name").String(),
+		ToolName:  in.Get("tool_name").String(),
+		ToolUseID: in.Get("tool_use_id").String(),
+	}
+	if ev.Name == "" {
+		return Event{}, "", errors.New(`hook input has no "hook_event_name"`)
+	}
+	ev.Phase = phase(ev.Name)
+	if ev.Phase != PhaseOther && ev.ToolName == "" {
+		return Event{}, "", fmt.Errorf(`%s hook input has no "tool_name"`, ev.Name)
+	}
+	cwd := in.Get("cwd").String()
+	if cwd == "" {
+		cwd = env.Cwd
+	}
+	return ev, cwd, nil
+}
+
+// finishCall gives ev's call the agent, the session_id, the working
+// directory (unless the tool named its own) and the home.
+func finishCall(ev *Event, agent string, in gjson.Result, cwd string, env Env) {
+	ev.Call.Agent = agent
+	ev.Call.Session = in.Get("session_id").String()
+	if ev.Call.Cwd == "" {
+		ev.Call.Cwd = cwd
+	}
+	ev.Call.Home = env.Home
+}
