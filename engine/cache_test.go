@@ -127,16 +127,20 @@ func sameDecisions(t *testing.T, want, got *Program) {
 // fails it.
 func sameProgram(t *testing.T, want, got *Program) {
 	t.Helper()
-	want.unanchoredArgSet()
-	got.unanchoredArgSet()
+	if w, g := setEntries(want.unanchoredArgSet()), setEntries(got.unanchoredArgSet()); !reflect.DeepEqual(w, g) {
+		t.Errorf("unanchored-args sets differ:\n got  %+v\n want %+v", g, w)
+	}
 	// The rest of the Program, without its policies and rules (compared
-	// below), which point back at it.
+	// below), which point back at it, and the set compared above.
 	wpol, wrules, gpol, grules := want.policies, want.rules, got.policies, got.rules
+	wset, gset := want.unanchoredArgs, got.unanchoredArgs
 	want.policies, want.rules, got.policies, got.rules = nil, nil, nil, nil
+	want.unanchoredArgs, got.unanchoredArgs = nil, nil
 	if !reflect.DeepEqual(want, got) {
 		t.Errorf("programs differ:\n got  %+v\n want %+v", got, want)
 	}
 	want.policies, want.rules, got.policies, got.rules = wpol, wrules, gpol, grules
+	want.unanchoredArgs, got.unanchoredArgs = wset, gset
 	if len(want.rules) != len(got.rules) || len(want.policies) != len(got.policies) {
 		t.Fatalf("got %d policies, %d rules; want %d, %d", len(got.policies), len(got.rules), len(want.policies), len(want.rules))
 	}
@@ -166,6 +170,32 @@ func sameProgram(t *testing.T, want, got *Program) {
 	}
 }
 
+// setEntry is one glob of a pathSet, as compiled, with its place.
+type setEntry struct {
+	bucket   int
+	key, aux string
+	glob     pathGlob
+	nilLazy  bool // a lazy glob that did not compile
+}
+
+// setEntries lists a pathSet's globs with lazy ones compiled, so that a
+// set read from the cache compares equal to the one Compile built.
+func setEntries(s *pathSet) []setEntry {
+	var out []setEntry
+	s.each(func(bucket int, key, aux string, pg *pathGlob) {
+		e := setEntry{bucket: bucket, key: key, aux: aux}
+		if pg.lazy != nil {
+			if pg = pg.lazy.compiled(pg.src); pg == nil {
+				e.nilLazy = true
+				pg = &pathGlob{}
+			}
+		}
+		e.glob = *pg
+		out = append(out, e)
+	})
+	return out
+}
+
 func TestLoadCachedHitIsTheSameProgram(t *testing.T) {
 	e := newCacheEnv(t)
 	want, err := Load(e.options())
@@ -187,6 +217,82 @@ func TestLoadCachedHitIsTheSameProgram(t *testing.T) {
 	}
 	if st, err := os.Stat(files[0]); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("cache file mode: %v %v, want 0600", st.Mode(), err)
+	}
+}
+
+// TestLoadCachedIsLazy checks that a Program read from the cache decodes
+// and compiles only what a decision reaches: a plain command compiles a
+// few rules and none of the unanchored rules' arg_matches patterns.
+func TestLoadCachedIsLazy(t *testing.T) {
+	e := newCacheEnv(t)
+	loadCached(t, e.options(), e.cacheDir, CacheMiss)
+	p := loadCached(t, e.options(), e.cacheDir, CacheHit)
+	if d := p.Eval(&ToolCall{Tool: ToolExec, Command: "true", Cwd: "/home/dev/project", Agent: "claude-code"}); d.Decision != ActionAllow {
+		t.Fatalf("true: %+v", d)
+	}
+	compiled := 0
+	for _, r := range p.rules {
+		if r.conds.w != nil {
+			compiled++
+		}
+	}
+	if compiled == 0 || compiled > len(p.rules)/4 {
+		t.Errorf("%d of %d rules compiled for \"true\", want a few", compiled, len(p.rules))
+	}
+	lazy := 0
+	p.unanchoredArgSet().each(func(_ int, _, _ string, pg *pathGlob) {
+		if pg.lazy == nil {
+			t.Errorf("glob %q of the prefilter read from the cache is not lazy", pg.src)
+		} else if pg.lazy.pg != nil {
+			t.Errorf("glob %q compiled for \"true\"", pg.src)
+		}
+		lazy++
+	})
+	if lazy == 0 {
+		t.Fatal("the prefilter read from the cache is empty")
+	}
+	// A command with arguments compiles the globs of its buckets only.
+	if d := p.Eval(&ToolCall{Tool: ToolExec, Command: "cat ~/.ssh/id_rsa", Cwd: "/home/dev/project", Agent: "claude-code"}); d.Decision != ActionDeny {
+		t.Fatalf("cat ~/.ssh/id_rsa: %+v, want deny", d)
+	}
+	compiledGlobs := 0
+	p.unanchoredArgSet().each(func(_ int, _, _ string, pg *pathGlob) {
+		if pg.lazy.pg != nil {
+			compiledGlobs++
+		}
+	})
+	if compiledGlobs == lazy {
+		t.Errorf("all %d globs of the prefilter compiled for one command", lazy)
+	}
+}
+
+// TestLoadCachedDamagedRuleFailsClosed damages what a Program from the
+// cache decodes late (a rule's conditions, a prefilter glob): an allow
+// rule then never matches, any other rule always does, and the prefilter
+// lets every command through to the rules.
+func TestLoadCachedDamagedRuleFailsClosed(t *testing.T) {
+	e := newCacheEnv(t)
+	loadCached(t, e.options(), e.cacheDir, CacheMiss)
+	p := loadCached(t, e.options(), e.cacheDir, CacheHit)
+	var allow, deny *rule
+	for _, r := range p.rules {
+		switch {
+		case allow == nil && r.action == ActionAllow:
+			allow = r
+		case deny == nil && r.action == ActionDeny:
+			deny = r
+		}
+	}
+	allow.conds.raw, deny.conds.raw = "\xff", "\x01\x00"
+	if w := allow.conditions(); !w.never || w.always {
+		t.Errorf("damaged allow rule: %+v, want never", w)
+	}
+	if w := deny.conditions(); !w.always || w.never {
+		t.Errorf("damaged deny rule: %+v, want always", w)
+	}
+	bad := &pathGlob{src: "[", lazy: &lazyPathGlob{}}
+	if !bad.match("/etc/passwd", pathBase{}) {
+		t.Error("a prefilter glob that does not compile must match")
 	}
 }
 
@@ -453,6 +559,16 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	}
 	f.Add(encodeSnapshot(nil, p))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		decodeSnapshot(string(data), "/home/dev")
+		p, err := decodeSnapshot(string(data), "/home/dev")
+		if err != nil {
+			return
+		}
+		// What decodeSnapshot left for later: each rule's conditions and
+		// the prefilter's globs.
+		for _, c := range cacheCalls {
+			c.Cwd, c.Agent = "/home/dev/project", "claude-code"
+			p.Eval(&c)
+		}
+		setEntries(p.unanchoredArgSet())
 	})
 }

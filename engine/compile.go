@@ -103,9 +103,11 @@ func isArgMatches(c *condDef) bool {
 
 // lazyWhen is a rule's conditions as parsed and, once compiled, as a
 // condition set. Compile compiles every rule at load; a Program read from
-// the cache compiles each rule the first time a call reaches it.
+// the cache holds each rule's conditions encoded (raw, see decodeConds) and
+// decodes and compiles them the first time a call reaches the rule.
 type lazyWhen struct {
 	once  sync.Once
+	raw   string
 	conds []*condDef
 	w     *when
 }
@@ -114,7 +116,20 @@ type lazyWhen struct {
 // first use. It is safe for concurrent use.
 func (r *rule) conditions() *when {
 	l := r.conds
-	l.once.Do(func() { l.w = compileWhen(l.conds) })
+	l.once.Do(func() {
+		if l.raw != "" {
+			conds, err := decodeConds(l.raw)
+			if err != nil {
+				// The cache is checksummed and this binary wrote it, so
+				// this cannot happen; if it did, the rule fails closed:
+				// an allow never matches, anything else always does.
+				l.w = &when{always: r.action != ActionAllow, never: r.action == ActionAllow}
+				return
+			}
+			l.conds = conds
+		}
+		l.w = compileWhen(l.conds)
+	})
 	return l.w
 }
 

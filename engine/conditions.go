@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/rampart-dev/rampart/internal/suggest"
 )
@@ -81,6 +82,30 @@ type pathGlob struct {
 	homeRel  bool // pattern began with "~/" (or is "~"): g matches the part after the home
 	cwdRel   bool // pattern began with "./": g matches the part after the working directory
 	homeOnly bool // pattern is "~" or "~/"
+	src      string
+	// lazy is set on the globs of a Program's unanchored-args prefilter
+	// read from the cache: src compiles on the first match (see
+	// lazyPathGlob); the fields above are then unused.
+	lazy *lazyPathGlob
+}
+
+// lazyPathGlob is a path glob compiled on first use. Only the prefilter of
+// the unanchored rules (Program.unanchoredArgs) holds them: a Program read
+// from the cache would otherwise compile every arg_matches pattern of
+// those rules before its first decision, most of them for nothing.
+type lazyPathGlob struct {
+	once sync.Once
+	pg   *pathGlob // nil when src did not compile
+}
+
+// compiled returns the glob of src, compiling it on first use.
+func (l *lazyPathGlob) compiled(src string) *pathGlob {
+	l.once.Do(func() {
+		if cp, err := compilePattern(patPath, src); err == nil {
+			l.pg = cp.(*pathGlob)
+		}
+	})
+	return l.pg
 }
 
 func compilePattern(kind patternKind, v string) (any, error) {
@@ -98,7 +123,7 @@ func compilePattern(kind patternKind, v string) (any, error) {
 		}
 		return g, nil
 	case patPath:
-		pg := &pathGlob{}
+		pg := &pathGlob{src: v}
 		src := strings.ReplaceAll(v, `\`, "/")
 		for _, home := range [...]string{"~", "$HOME", "${HOME}"} {
 			rest, ok := strings.CutPrefix(src, home)
@@ -160,6 +185,14 @@ type pathBase struct {
 // match reports whether p (a raw argument or a cleaned absolute path)
 // matches.
 func (pg *pathGlob) match(p string, b pathBase) bool {
+	if pg.lazy != nil {
+		if pg = pg.lazy.compiled(pg.src); pg == nil {
+			// The cache is checksummed and this binary wrote it, so this
+			// cannot happen; if it did, "may match" is the safe answer
+			// for a prefilter: the rules behind it still decide.
+			return true
+		}
+	}
 	if pg.homeOnly {
 		return b.home != "" && p == b.home
 	}

@@ -1,6 +1,10 @@
 package engine
 
-import "strings"
+import (
+	"maps"
+	"slices"
+	"strings"
+)
 
 // pathSet is a list of path globs indexed by what the last path segment of
 // a match must be, so most subjects are rejected with one map lookup. A
@@ -43,50 +47,115 @@ type prefixedPathGlob struct {
 	pg     *pathGlob
 }
 
+// The buckets of a pathSet, as the policy cache stores them.
+const (
+	bucketRoot   = iota // byRoot[key]
+	bucketHome          // byHome[key]
+	bucketLast          // byLast[key]
+	bucketPrefix        // byPrefix, aux is the prefix
+	bucketExt           // byExt[key], aux is the suffix
+	bucketSuffix        // bySuffix, aux is the suffix
+	bucketOther         // other
+	bucketCount
+)
+
 func newPathSet(list []*pathGlob) *pathSet {
 	if len(list) == 0 {
 		return nil
 	}
 	s := &pathSet{}
 	for _, pg := range list {
-		if pg.g != nil && !pg.cwdRel {
-			if dir := firstDir(pg.g.prefix); dir != "" {
-				m := &s.byRoot
-				if pg.homeRel {
-					m = &s.byHome
-				}
-				if *m == nil {
-					*m = map[string][]*pathGlob{}
-				}
-				(*m)[dir] = append((*m)[dir], pg)
-				continue
-			}
-		}
-		last, literal, ok := lastSegment(pg)
-		switch {
-		case !ok:
-			if suffix := lastSegmentSuffix(pg); suffix != "" {
-				if i := strings.LastIndexByte(suffix, '.'); i >= 0 {
-					if s.byExt == nil {
-						s.byExt = map[string][]prefixedPathGlob{}
-					}
-					s.byExt[suffix[i:]] = append(s.byExt[suffix[i:]], prefixedPathGlob{suffix, pg})
-				} else {
-					s.bySuffix = append(s.bySuffix, prefixedPathGlob{suffix, pg})
-				}
-				continue
-			}
-			s.other = append(s.other, pg)
-		case literal:
-			if s.byLast == nil {
-				s.byLast = map[string][]*pathGlob{}
-			}
-			s.byLast[last] = append(s.byLast[last], pg)
-		default:
-			s.byPrefix = append(s.byPrefix, prefixedPathGlob{last, pg})
-		}
+		bucket, key, aux := placement(pg)
+		s.add(bucket, key, aux, pg)
 	}
 	return s
+}
+
+// placement returns the bucket of pg and its key and aux (see bucketRoot).
+func placement(pg *pathGlob) (bucket int, key, aux string) {
+	if pg.g != nil && !pg.cwdRel {
+		if dir := firstDir(pg.g.prefix); dir != "" {
+			if pg.homeRel {
+				return bucketHome, dir, ""
+			}
+			return bucketRoot, dir, ""
+		}
+	}
+	last, literal, ok := lastSegment(pg)
+	switch {
+	case !ok:
+		if suffix := lastSegmentSuffix(pg); suffix != "" {
+			if i := strings.LastIndexByte(suffix, '.'); i >= 0 {
+				return bucketExt, suffix[i:], suffix
+			}
+			return bucketSuffix, "", suffix
+		}
+		return bucketOther, "", ""
+	case literal:
+		return bucketLast, last, ""
+	}
+	return bucketPrefix, "", last
+}
+
+// add puts pg into a bucket; bucket is one of bucketRoot...bucketOther.
+func (s *pathSet) add(bucket int, key, aux string, pg *pathGlob) {
+	addTo := func(m *map[string][]*pathGlob) {
+		if *m == nil {
+			*m = map[string][]*pathGlob{}
+		}
+		(*m)[key] = append((*m)[key], pg)
+	}
+	switch bucket {
+	case bucketRoot:
+		addTo(&s.byRoot)
+	case bucketHome:
+		addTo(&s.byHome)
+	case bucketLast:
+		addTo(&s.byLast)
+	case bucketPrefix:
+		s.byPrefix = append(s.byPrefix, prefixedPathGlob{aux, pg})
+	case bucketExt:
+		if s.byExt == nil {
+			s.byExt = map[string][]prefixedPathGlob{}
+		}
+		s.byExt[key] = append(s.byExt[key], prefixedPathGlob{aux, pg})
+	case bucketSuffix:
+		s.bySuffix = append(s.bySuffix, prefixedPathGlob{aux, pg})
+	default:
+		s.other = append(s.other, pg)
+	}
+}
+
+// each calls f for every glob of s with its bucket, key and aux, in a
+// fixed order (map keys sorted), so that add rebuilds the same set.
+func (s *pathSet) each(f func(bucket int, key, aux string, pg *pathGlob)) {
+	if s == nil {
+		return
+	}
+	for _, m := range [...]struct {
+		bucket int
+		m      map[string][]*pathGlob
+	}{{bucketRoot, s.byRoot}, {bucketHome, s.byHome}, {bucketLast, s.byLast}} {
+		for _, key := range slices.Sorted(maps.Keys(m.m)) {
+			for _, pg := range m.m[key] {
+				f(m.bucket, key, "", pg)
+			}
+		}
+	}
+	for _, e := range s.byPrefix {
+		f(bucketPrefix, "", e.prefix, e.pg)
+	}
+	for _, key := range slices.Sorted(maps.Keys(s.byExt)) {
+		for _, e := range s.byExt[key] {
+			f(bucketExt, key, e.prefix, e.pg)
+		}
+	}
+	for _, e := range s.bySuffix {
+		f(bucketSuffix, "", e.prefix, e.pg)
+	}
+	for _, pg := range s.other {
+		f(bucketOther, "", "", pg)
+	}
 }
 
 // lastSegment returns the literal last segment of pg (literal true) or its

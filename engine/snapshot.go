@@ -7,22 +7,28 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 )
 
 // A snapshot is everything Compile derived from a policy set, minus the
 // compiled patterns: each rule keeps its conditions as written, plus the
 // anchors and flags the rule index needs, so a Program rebuilt from it runs
-// the same index code and compiles each rule's conditions on first use (see
-// [rule.conditions]). Only what a validated load produced is ever encoded.
+// the same index code and decodes and compiles each rule's conditions on
+// first use (see [rule.conditions]). The prefilter of the unanchored rules
+// (Program.unanchoredArgs) is stored with each pattern's place in it, and
+// each pattern compiles on its first use. Most decisions reach a dozen of
+// some 130 rules, so a Program read from the cache decodes and compiles
+// little more than those. Only what a validated load produced is ever
+// encoded.
 //
 // The encoding is a sequence of unsigned varints (counts, indexes, lines,
 // enums), signed varints (priorities) and length-prefixed strings, in the
-// order encodeSnapshot writes them. The cache key names the executable's
-// build, so no build reads another's snapshots; snapshotFormat also names
-// the format in each file, for anyone looking at one.
-const snapshotFormat = 1
+// order encodeSnapshot writes them; a rule's conditions are one
+// length-prefixed string, decoded by decodeConds. The cache key names the
+// executable's build, so no build reads another's snapshots;
+// snapshotFormat also names the format in each file, for anyone looking at
+// one.
+const snapshotFormat = 2
 
 // encodeSnapshot appends p's snapshot to buf.
 func encodeSnapshot(buf []byte, p *Program) []byte {
@@ -62,23 +68,41 @@ func encodeSnapshot(buf []byte, p *Program) []byte {
 		e.string(r.file)
 		e.uint(uint64(r.line))
 		e.bool(r.hasCommandConds)
+		e.bool(r.hasArgs)
 		e.bool(r.anchors != nil)
 		e.strings(r.anchors)
-		e.uint(uint64(len(r.conds.conds)))
-		for _, c := range r.conds.conds {
-			e.string(c.key)
-			e.bool(c.flag)
-			e.strings(c.values)
-			names := make([]string, 0, len(c.params))
-			for name := range c.params {
-				names = append(names, name)
-			}
-			sort.Strings(names)
-			e.uint(uint64(len(names)))
-			for _, name := range names {
-				e.string(name)
-				e.string(c.params[name].src)
-			}
+		e.string(string(encodeConds(r.conds.conds)))
+	}
+	// The unanchored rules' prefilter: each pattern with its place.
+	var entries int
+	p.unanchoredArgSet().each(func(int, string, string, *pathGlob) { entries++ })
+	e.uint(uint64(entries))
+	p.unanchoredArgSet().each(func(bucket int, key, aux string, pg *pathGlob) {
+		e.uint(uint64(bucket))
+		e.string(key)
+		e.string(aux)
+		e.string(pg.src)
+	})
+	return e.buf
+}
+
+// encodeConds encodes a rule's conditions for decodeConds.
+func encodeConds(conds []*condDef) []byte {
+	e := snapshotEncoder{}
+	e.uint(uint64(len(conds)))
+	for _, c := range conds {
+		e.string(c.key)
+		e.bool(c.flag)
+		e.strings(c.values)
+		names := make([]string, 0, len(c.params))
+		for name := range c.params {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		e.uint(uint64(len(names)))
+		for _, name := range names {
+			e.string(name)
+			e.string(c.params[name].src)
 		}
 	}
 	return e.buf
@@ -157,7 +181,7 @@ func decodeSnapshot(data string, home string) (*Program, error) {
 			break
 		}
 		r.name, r.action, r.message, r.file, r.line = d.string(), d.action(), d.string(), d.string(), d.int()
-		r.hasCommandConds = d.bool()
+		r.hasCommandConds, r.hasArgs = d.bool(), d.bool()
 		if hasAnchors := d.bool(); hasAnchors {
 			r.anchors = d.strings()
 			if len(r.anchors) == 0 {
@@ -166,17 +190,14 @@ func decodeSnapshot(data string, home string) (*Program, error) {
 		} else if d.count() != 0 {
 			d.fail()
 		}
-		defs := make([]condDef, d.count())
-		conds := make([]*condDef, len(defs))
-		for i := range defs {
-			conds[i] = &defs[i]
-			d.cond(conds[i])
-		}
 		r.conds = &lazy[id]
-		r.conds.conds = conds
-		r.hasArgs = slices.ContainsFunc(conds, isArgMatches)
+		if r.conds.raw = d.string(); r.conds.raw == "" {
+			d.fail() // a rule without conditions still has their count
+		}
 		p.rules[id] = r
 	}
+	p.unanchoredArgs = d.pathSet()
+	p.unanchoredArgsOnce.Do(func() {})
 	if d.err == nil && d.off != len(d.data) {
 		d.fail()
 	}
@@ -327,6 +348,43 @@ func (d *snapshotDecoder) globs() []*glob {
 		out[i] = g
 	}
 	return out
+}
+
+// pathSet reads the entries of a set that encodeSnapshot wrote, with each
+// glob compiled on first use.
+func (d *snapshotDecoder) pathSet() *pathSet {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	s := &pathSet{}
+	globs, lazies := make([]pathGlob, n), make([]lazyPathGlob, n)
+	for i := range globs {
+		bucket := d.int()
+		if bucket >= bucketCount {
+			d.fail()
+			return nil
+		}
+		key, aux := d.string(), d.string()
+		globs[i] = pathGlob{src: d.string(), lazy: &lazies[i]}
+		s.add(bucket, key, aux, &globs[i])
+	}
+	return s
+}
+
+// decodeConds decodes what encodeConds wrote.
+func decodeConds(data string) ([]*condDef, error) {
+	d := &snapshotDecoder{data: data}
+	defs := make([]condDef, d.count())
+	conds := make([]*condDef, len(defs))
+	for i := range defs {
+		conds[i] = &defs[i]
+		d.cond(conds[i])
+	}
+	if d.err == nil && d.off != len(d.data) {
+		d.fail()
+	}
+	return conds, d.err
 }
 
 // cond reads a condition into c.
