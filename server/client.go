@@ -10,11 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/rampart-dev/rampart/engine"
+	"github.com/rampart-dev/rampart/internal/endpoint"
 )
 
 // Client talks to a running server, over TCP ("http://127.0.0.1:9090") or
@@ -69,32 +69,16 @@ func NewClient(rawURL, token string, timeout time.Duration) (*Client, error) {
 // when it exists, else http://127.0.0.1:9090; $RAMPART_TOKEN, else the
 // token file of the Rampart home. getenv is os.Getenv in a real process.
 func ClientFromEnv(getenv func(string) string, rampartHome string, timeout time.Duration) (*Client, error) {
-	rawURL := getenv("RAMPART_URL")
-	if rawURL == "" {
-		rawURL = DefaultURL(rampartHome)
-	}
-	token := getenv("RAMPART_TOKEN")
-	if token == "" && rampartHome != "" {
-		t, err := ReadToken(TokenPath(rampartHome))
-		if err != nil && !errors.Is(err, ErrNoToken) {
-			return nil, err
-		}
-		token = t
+	rawURL, token, err := endpoint.FromEnv(getenv, rampartHome)
+	if err != nil {
+		return nil, err
 	}
 	return NewClient(rawURL, token, timeout)
 }
 
 // DefaultURL returns the Unix socket of rampartHome when it exists, else
 // [DefaultTCPURL].
-func DefaultURL(rampartHome string) string {
-	if rampartHome != "" {
-		sock := SocketPath(rampartHome)
-		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			return "unix:" + sock
-		}
-	}
-	return DefaultTCPURL
-}
+func DefaultURL(rampartHome string) string { return endpoint.DefaultURL(rampartHome) }
 
 // APIError is an error answer of the server (any status but 2xx).
 type APIError struct {

@@ -1,15 +1,19 @@
 package server
 
-import "path/filepath"
+import (
+	"path/filepath"
+
+	"github.com/rampart-dev/rampart/internal/endpoint"
+)
 
 // The server's files under the Rampart home directory ($RAMPART_HOME,
 // ~/.rampart by default). Clients such as rampart approve, rampart-sh and
 // the preload library find the server and its token through them.
 const (
 	// TokenFileName holds the bearer token (0600).
-	TokenFileName = "token"
+	TokenFileName = endpoint.TokenFileName
 	// SocketFileName is the server's Unix socket (0600).
-	SocketFileName = "rampart.sock"
+	SocketFileName = endpoint.SocketFileName
 	// PIDFileName holds the process id of the running server.
 	PIDFileName = "serve.pid"
 	// LogFileName is where rampart serve --background logs.
@@ -20,16 +24,16 @@ const (
 )
 
 // DefaultAddr is the TCP address the server listens on by default.
-const DefaultAddr = "127.0.0.1:9090"
+const DefaultAddr = endpoint.DefaultAddr
 
 // DefaultTCPURL is the URL of a server on [DefaultAddr].
-const DefaultTCPURL = "http://" + DefaultAddr
+const DefaultTCPURL = endpoint.DefaultTCPURL
 
 // TokenPath returns the token file of a Rampart home.
-func TokenPath(rampartHome string) string { return filepath.Join(rampartHome, TokenFileName) }
+func TokenPath(rampartHome string) string { return endpoint.TokenPath(rampartHome) }
 
 // SocketPath returns the default Unix socket of a Rampart home.
-func SocketPath(rampartHome string) string { return filepath.Join(rampartHome, SocketFileName) }
+func SocketPath(rampartHome string) string { return endpoint.SocketPath(rampartHome) }
 
 // PIDPath returns the pid file of a Rampart home.
 func PIDPath(rampartHome string) string { return filepath.Join(rampartHome, PIDFileName) }

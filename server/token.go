@@ -15,10 +15,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/rampart-dev/rampart/internal/endpoint"
 )
 
 // ErrNoToken is returned by [ReadToken] when the token file does not exist.
-var ErrNoToken = errors.New("no token file")
+var ErrNoToken = endpoint.ErrNoToken
 
 // GenerateToken returns a new token: 32 random bytes, hex-encoded.
 func GenerateToken() (string, error) {
@@ -31,20 +33,7 @@ func GenerateToken() (string, error) {
 
 // ReadToken reads the token file at path. It returns an error wrapping
 // [ErrNoToken] when the file does not exist.
-func ReadToken(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%s: %w", path, ErrNoToken)
-	}
-	if err != nil {
-		return "", fmt.Errorf("read token: %w", err)
-	}
-	token := strings.TrimSpace(string(data))
-	if token == "" {
-		return "", fmt.Errorf("%s: the token file is empty", path)
-	}
-	return token, nil
-}
+func ReadToken(path string) (string, error) { return endpoint.ReadToken(path) }
 
 // LoadOrCreateToken returns the token in the file at path, first creating
 // the file (0600, in a folder created 0700) with a new token when it does
