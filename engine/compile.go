@@ -237,16 +237,15 @@ func Compile(opts Options, sources ...Source) (*Program, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	p.buildIndex(0)
+	p.buildIndex()
 	p.unanchoredArgSet()
 	return p, nil
 }
 
-// buildIndex indexes the rules by their anchors (sizing the index for
-// keys anchors, when known) and the policies by tool. It reads only what a
-// rule knows without compiling its conditions.
-func (p *Program) buildIndex(keys int) {
-	p.byName = make(map[string][]int, keys)
+// buildIndex indexes the rules by their anchors and the policies by tool.
+// (The policy cache stores the index; see encodeSnapshot.)
+func (p *Program) buildIndex() {
+	p.byName = map[string][]int{}
 	for _, r := range p.rules {
 		if !r.hasCommandConds || r.anchors == nil {
 			p.unanchored = append(p.unanchored, r.id)
@@ -264,10 +263,13 @@ func (p *Program) buildIndex(keys int) {
 		p.isUnanchored[id] = true
 	}
 	p.toolIndex = map[string][]int{}
-	for _, tool := range []string{ToolExec, ToolRead, ToolWrite, ToolEdit, ToolFetch, ToolMCP, "agent"} {
+	for _, tool := range indexedTools {
 		p.toolIndex[tool] = p.policiesForTool(tool)
 	}
 }
+
+// indexedTools are the tools Program.toolIndex lists policies for.
+var indexedTools = [...]string{ToolExec, ToolRead, ToolWrite, ToolEdit, ToolFetch, ToolMCP, "agent"}
 
 // unanchoredArgSet returns the union of the unanchored rules' arg_matches
 // patterns (see Program.unanchoredArgs), building it on first use. It

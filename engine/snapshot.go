@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -33,7 +35,6 @@ const snapshotFormat = 2
 // encodeSnapshot appends p's snapshot to buf.
 func encodeSnapshot(buf []byte, p *Program) []byte {
 	e := snapshotEncoder{buf: buf}
-	e.uint(uint64(len(p.byName))) // the size of the index to rebuild
 	e.uint(uint64(p.defaultAction))
 	e.string(p.defaultFrom)
 	e.strings(p.warnings)
@@ -72,6 +73,24 @@ func encodeSnapshot(buf []byte, p *Program) []byte {
 		e.bool(r.anchors != nil)
 		e.strings(r.anchors)
 		e.string(string(encodeConds(r.conds.conds)))
+	}
+	// The rule index: what buildIndex computed from the rules.
+	total := len(p.unanchored)
+	for _, ids := range p.byName {
+		total += len(ids)
+	}
+	for _, tool := range indexedTools {
+		total += len(p.toolIndex[tool])
+	}
+	e.uint(uint64(total))
+	e.uint(uint64(len(p.byName)))
+	for _, key := range slices.Sorted(maps.Keys(p.byName)) {
+		e.string(key)
+		e.ints(p.byName[key])
+	}
+	e.ints(p.unanchored)
+	for _, tool := range indexedTools {
+		e.ints(p.toolIndex[tool])
 	}
 	// The unanchored rules' prefilter: each pattern with its place.
 	var entries int
@@ -133,6 +152,13 @@ func (e *snapshotEncoder) strings(list []string) {
 	}
 }
 
+func (e *snapshotEncoder) ints(list []int) {
+	e.uint(uint64(len(list)))
+	for _, v := range list {
+		e.uint(uint64(v))
+	}
+}
+
 // globs encodes the sources of globs compiled with no options.
 func (e *snapshotEncoder) globs(list []*glob) {
 	e.uint(uint64(len(list)))
@@ -150,7 +176,6 @@ var errSnapshot = errors.New("malformed policy cache")
 func decodeSnapshot(data string, home string) (*Program, error) {
 	d := &snapshotDecoder{data: data}
 	p := &Program{home: home}
-	indexKeys := d.count()
 	p.defaultAction = d.action()
 	p.defaultFrom = d.string()
 	p.warnings = d.strings()
@@ -196,6 +221,7 @@ func decodeSnapshot(data string, home string) (*Program, error) {
 		}
 		p.rules[id] = r
 	}
+	d.index(p)
 	p.unanchoredArgs = d.pathSet()
 	p.unanchoredArgsOnce.Do(func() {})
 	if d.err == nil && d.off != len(d.data) {
@@ -220,7 +246,6 @@ func decodeSnapshot(data string, home string) (*Program, error) {
 	if next != len(p.rules) {
 		return nil, errSnapshot
 	}
-	p.buildIndex(indexKeys)
 	return p, nil
 }
 
@@ -348,6 +373,51 @@ func (d *snapshotDecoder) globs() []*glob {
 		out[i] = g
 	}
 	return out
+}
+
+// index reads the rule index into p: every list of rule ids sorted and
+// within p.rules, every list of policy indexes within p.policies, all in
+// one backing array.
+func (d *snapshotDecoder) index(p *Program) {
+	backing := make([]int, 0, d.count())
+	ids := func(limit int) []int {
+		n := d.count()
+		if n == 0 || n > cap(backing)-len(backing) {
+			if n != 0 {
+				d.fail()
+			}
+			return nil
+		}
+		start := len(backing)
+		for range n {
+			v := d.int()
+			if v >= limit || len(backing) > start && v <= backing[len(backing)-1] {
+				d.fail()
+				return nil
+			}
+			backing = append(backing, v)
+		}
+		return backing[start:len(backing):len(backing)]
+	}
+	keys := d.count()
+	p.byName = make(map[string][]int, keys)
+	for range keys {
+		key := d.string()
+		if list := ids(len(p.rules)); list != nil {
+			p.byName[key] = list
+		} else {
+			d.fail()
+		}
+	}
+	p.unanchored = ids(len(p.rules))
+	p.isUnanchored = make([]bool, len(p.rules))
+	for _, id := range p.unanchored {
+		p.isUnanchored[id] = true
+	}
+	p.toolIndex = make(map[string][]int, len(indexedTools))
+	for _, tool := range indexedTools {
+		p.toolIndex[tool] = ids(len(p.policies))
+	}
 }
 
 // pathSet reads the entries of a set that encodeSnapshot wrote, with each
