@@ -12,7 +12,10 @@
 //   - "rampart-sh -c true" next to "bash -c true";
 //
 //   - a bash loop of 200 execs of /bin/true under "rampart guard" next to
-//     the same loop unguarded, for the time added per exec.
+//     the same loop unguarded, for the time added per exec;
+//
+//   - a Go program that does nothing, built static and stripped like
+//     Rampart's: the floor under any per-call Go process on this machine.
 //
 //     go run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh -n 300
 package main
@@ -51,6 +54,10 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(home)
+	hello, err := buildHello(home)
+	if err != nil {
+		fail(err)
+	}
 	rampartHome := filepath.Join(home, ".rampart")
 	env := append(os.Environ(), "HOME="+home, "RAMPART_HOME="+rampartHome, "RAMPART_PROFILE=standard")
 
@@ -102,6 +109,7 @@ func main() {
 		{"rampart-sh -c true", shell(shBin), nil},
 		{"200 execs", loop(), nil},
 		{"200 execs, guard", loop(bin, "guard", "--"), nil},
+		{"Go, empty main", func() *exec.Cmd { return exec.Command(hello) }, nil},
 	}
 	times := make([][]time.Duration, len(kinds))
 	for i := 0; i < *n; i++ {
@@ -129,6 +137,29 @@ func main() {
 	fmt.Printf("hook (warm) minus /bin/true: %s; rampart-hook minus /bin/true: %s; rampart-sh minus bash: %s (medians)\n",
 		ms(medians[1]-medians[0]), ms(medians[2]-medians[0]), ms(medians[5]-medians[4]))
 	fmt.Printf("guard adds %s per exec (median of the loops' difference / %d)\n", ms((medians[7]-medians[6])/loopExecs), loopExecs)
+	fmt.Printf("a Go program that does nothing: %s over /bin/true (the floor under rampart-hook and rampart-sh)\n", ms(medians[8]-medians[0]))
+}
+
+// buildHello builds a Go program with an empty main in dir, static and
+// stripped as the Makefile builds Rampart, and returns its path.
+func buildHello(dir string) (string, error) {
+	src := filepath.Join(dir, "hello")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module hello\n\ngo 1.21\n"), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "hello-bin")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
+	cmd.Dir, cmd.Env = src, append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build an empty Go program: %v\n%s", err, msg)
+	}
+	return out, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
