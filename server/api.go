@@ -153,6 +153,7 @@ func (s *Server) answerCheck(w http.ResponseWriter, r *http.Request, call *engin
 	resp := CheckResponse{Decision: d.Decision.String(), Policy: d.Policy, Rule: d.Rule, Message: d.Message,
 		Matched: d.Matched, EvalUS: took.Microseconds()}
 	if wait && d.Decision == engine.ActionAsk {
+		s.audit.flush() // the ask is on record before the wait
 		final, a, err := s.waitForHuman(r, *call, d, adapter)
 		if err != nil {
 			writeError(w, http.StatusServiceUnavailable, "%s", err.Error())
@@ -161,11 +162,23 @@ func (s *Server) answerCheck(w http.ResponseWriter, r *http.Request, call *engin
 		resp.Decision, resp.Message, resp.ApprovalID, resp.ApprovedBy = final.String(), a.answerMessage(), a.ID, a.ResolvedBy
 	}
 	writeJSON(w, http.StatusOK, resp)
+	s.auditAfterAnswer(w)
 }
 
-// decide evaluates call with the policy in force, counts it and appends
-// it to the audit trail (with Config.AuditWait, before it returns). The
-// decision stands even when the append fails.
+// auditAfterAnswer sends the answer written to w, then writes the audit
+// records queued by decide (see [auditLog]).
+func (s *Server) auditAfterAnswer(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	s.audit.flush()
+}
+
+// decide evaluates call with the policy in force, counts it and queues
+// its audit record; with Config.AuditWait the record is written before
+// decide returns, else the caller writes it after answering
+// ([Server.auditAfterAnswer]). The decision stands even when the append
+// fails.
 func (s *Server) decide(call *engine.ToolCall, adapter string) (engine.Decision, time.Duration) {
 	prog := s.policies.program()
 	start := time.Now()
@@ -243,6 +256,7 @@ func (s *Server) approvalDone(a Approval) {
 	if err := s.audit.write(rec, s.auditWait); err != nil && errors.Is(err, errAuditClosed) {
 		s.log.WithField("approval", a.ID).Error("approval answered while shutting down was not audited")
 	}
+	s.audit.flush()
 	s.log.WithFields(logrus.Fields{"approval": a.ID, "status": a.Status, "by": a.ResolvedBy}).Info(a.answerMessage())
 	s.events.publish(EventApproval, a)
 }

@@ -8,40 +8,49 @@ import (
 	"github.com/rampart-dev/rampart/audit"
 )
 
-// maxAuditBatch bounds how many records one append writes.
+// maxAuditBatch bounds how many records one append writes, and how many
+// may wait in the queue before [auditLog.write] waits for room.
 const maxAuditBatch = 4096
 
-// queuedFlushDelay is how long the writer gathers queued records before
-// an append when nobody waits for them: an append costs about ten system
-// calls whatever its size, and gathering turns a busy server's appends of
-// one record into appends of dozens.
-const queuedFlushDelay = 2 * time.Millisecond
-
-// maxGather stops gathering early once this many records are waiting.
-const maxGather = 256
+// leaderRounds is how many appends a request's goroutine makes as the
+// writer before it passes the rest of the queue to a goroutine of its own,
+// so that under a steady stream of records no request is held back long.
+const leaderRounds = 2
 
 // errAuditClosed is returned for a record that arrives after shutdown.
 var errAuditClosed = errors.New("the audit trail is closed (the server is shutting down)")
 
-// auditLog appends records to the audit trail from one goroutine, with
-// group commit: every record that arrives while an append is being
-// written goes into the next append, so a busy server writes many records
-// per write(2) and per lock of the trail (an append costs about ten system
-// calls whatever its size). Records queue in order and are never dropped:
-// when the queue is full, [auditLog.write] waits. [auditLog.close] writes
-// everything queued.
+// errAuditSlow is returned when a waiting caller's record was not written
+// in time; the record stays queued and is written later.
+var errAuditSlow = errors.New("the audit trail did not answer in time; the record is still queued")
+
+// auditLog appends records to the audit trail in order, with group
+// commit: the goroutines that make decisions write the queue themselves,
+// one at a time, and every record queued while an append is being written
+// goes into the next one, so a busy server writes many records per
+// write(2) and per lock of the trail (an append costs about ten system
+// calls whatever its size) while a quiet one writes each record at once,
+// without waking another goroutine.
+//
+// A record is queued by [auditLog.write]; [auditLog.flush] writes what is
+// queued unless another goroutine is writing it already (which then
+// writes it too). Callers that answer before the record is written queue
+// it, answer, then flush. Records are never dropped: when the queue is
+// full, write waits. [auditLog.close] writes everything queued.
 type auditLog struct {
-	w        *audit.Writer
-	in       chan *auditItem
-	mu       sync.RWMutex // guards closed against sends on a closed channel
-	closed   bool
-	finished chan struct{}
-	// gather is how long to collect records before an append
-	// (queuedFlushDelay, or 0 when callers wait for their record).
-	gather time.Duration
-	// written is called from the writer goroutine after every append,
-	// with the records (chain fields filled in when err is nil).
+	w *audit.Writer
+	// written is called by the writing goroutine after every append,
+	// with the records (chain fields filled in when err is nil), one
+	// append at a time and in order.
 	written func(recs []*audit.Record, err error)
+
+	mu      sync.Mutex
+	changed sync.Cond // signalled when writing ends or the queue shrinks
+	queue   []*auditItem
+	writing bool // a goroutine is appending (the writer)
+	closed  bool
+	spare   []*auditItem // a drained queue, reused for the next one
+	recs    []*audit.Record
 }
 
 type auditItem struct {
@@ -50,31 +59,47 @@ type auditItem struct {
 	done chan struct{} // nil when nobody waits
 }
 
-func newAuditLog(w *audit.Writer, gather time.Duration, written func([]*audit.Record, error)) *auditLog {
-	l := &auditLog{w: w, in: make(chan *auditItem, maxAuditBatch), finished: make(chan struct{}), gather: gather, written: written}
-	go l.run()
+func newAuditLog(w *audit.Writer, written func([]*audit.Record, error)) *auditLog {
+	l := &auditLog{w: w, written: written}
+	l.changed.L = &l.mu
 	return l
 }
 
-// write queues rec. With wait > 0 it then waits until the record is
-// written, at most wait, and returns the append's error or errAuditSlow
-// (the record is still written later). It returns errAuditClosed after
-// close.
+// write queues rec. With wait > 0 it then writes the queue, or waits for
+// the goroutine writing it, at most wait, and returns the append's error
+// or errAuditSlow (the record is still written later). With wait <= 0 it
+// returns once rec is queued, and the caller must call [auditLog.flush]
+// (after answering). It returns errAuditClosed after close.
 func (l *auditLog) write(rec *audit.Record, wait time.Duration) error {
 	item := &auditItem{rec: rec}
 	if wait > 0 {
 		item.done = make(chan struct{})
 	}
-	l.mu.RLock()
+	l.mu.Lock()
+	for len(l.queue) >= maxAuditBatch && !l.closed {
+		if !l.writing {
+			l.writing = true
+			l.drain(leaderRounds) // unlocks and locks l.mu
+			continue
+		}
+		l.changed.Wait()
+	}
 	if l.closed {
-		l.mu.RUnlock()
+		l.mu.Unlock()
 		return errAuditClosed
 	}
-	l.in <- item
-	l.mu.RUnlock()
+	l.queue = append(l.queue, item)
 	if wait <= 0 {
+		l.mu.Unlock()
 		return nil
 	}
+	if !l.writing {
+		l.writing = true
+		l.drain(leaderRounds)
+		l.mu.Unlock()
+		return item.err // drain wrote the whole queue, item included
+	}
+	l.mu.Unlock()
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
@@ -85,50 +110,33 @@ func (l *auditLog) write(rec *audit.Record, wait time.Duration) error {
 	}
 }
 
-var errAuditSlow = errors.New("the audit trail did not answer in time; the record is still queued")
+// flush writes the queued records, unless another goroutine is writing
+// them already.
+func (l *auditLog) flush() {
+	l.mu.Lock()
+	if !l.writing && len(l.queue) > 0 {
+		l.writing = true
+		l.drain(leaderRounds)
+	}
+	l.mu.Unlock()
+}
 
-func (l *auditLog) run() {
-	defer close(l.finished)
-	batch := make([]*auditItem, 0, 64)
-	recs := make([]*audit.Record, 0, 64)
-	var timer *time.Timer
-	for item := range l.in {
-		batch = append(batch[:0], item)
-		if l.gather > 0 {
-			// Gather: wait for more records, up to l.gather or
-			// maxGather of them (the channel closing ends it too).
-			if timer == nil {
-				timer = time.NewTimer(l.gather)
-			} else {
-				timer.Reset(l.gather)
-			}
-		gather:
-			for len(batch) < maxGather {
-				select {
-				case more, ok := <-l.in:
-					if !ok {
-						break gather
-					}
-					batch = append(batch, more)
-				case <-timer.C:
-					break gather
-				}
-			}
-			timer.Stop()
+// drain appends the queue, batch after batch, until it is empty or rounds
+// appends were made; then it hands what is left to a goroutine of its own.
+// It is called with l.mu held and l.writing set by the caller, and returns
+// with l.mu held and l.writing cleared (or passed on).
+func (l *auditLog) drain(rounds int) {
+	for ; len(l.queue) > 0; rounds-- {
+		if rounds == 0 {
+			go l.drainRest()
+			return
 		}
-	drain:
-		for len(batch) < maxAuditBatch {
-			select {
-			case more, ok := <-l.in:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, more)
-			default:
-				break drain
-			}
-		}
-		recs = recs[:0]
+		batch := l.queue
+		l.queue, l.spare = l.spare[:0], nil
+		l.changed.Broadcast() // room in the queue
+		l.mu.Unlock()
+
+		recs := l.recs[:0]
 		for _, it := range batch {
 			recs = append(recs, it.rec)
 		}
@@ -140,23 +148,45 @@ func (l *auditLog) run() {
 			}
 		}
 		l.written(recs, err)
-		clear(batch)
 		clear(recs)
+		clear(batch)
+
+		l.mu.Lock()
+		l.recs = recs
+		if cap(batch) <= 2*maxAuditBatch {
+			l.spare = batch[:0]
+		}
 	}
+	l.writing = false
+	l.changed.Broadcast()
 }
 
-// close writes what is queued, stops the writer and closes the trail.
-// Records written after close fail with errAuditClosed.
+// drainRest is drain on a goroutine of its own, for a queue that kept
+// filling while a request's goroutine was writing it.
+func (l *auditLog) drainRest() {
+	l.mu.Lock()
+	l.drain(-1)
+	l.mu.Unlock()
+}
+
+// close writes what is queued and closes the trail. Records written after
+// close fail with errAuditClosed.
 func (l *auditLog) close() error {
 	l.mu.Lock()
 	if l.closed {
+		for l.writing {
+			l.changed.Wait()
+		}
 		l.mu.Unlock()
-		<-l.finished
 		return nil
 	}
 	l.closed = true
-	close(l.in)
+	l.changed.Broadcast() // writers waiting for room give up
+	for l.writing {
+		l.changed.Wait()
+	}
+	l.writing = true
+	l.drain(-1)
 	l.mu.Unlock()
-	<-l.finished
 	return l.w.Close()
 }

@@ -58,6 +58,7 @@ func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request, tool st
 		resp.MatchedPolicies = append(resp.MatchedPolicies, d.Rule)
 	}
 	if wantsWait(r) && d.Decision == engine.ActionAsk {
+		s.audit.flush() // the ask is on record before the wait
 		final, a, err := s.waitForHuman(r, *call, d, adapter)
 		if err != nil {
 			writeError(w, http.StatusServiceUnavailable, "%s", err.Error())
@@ -71,6 +72,7 @@ func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request, tool st
 		status = http.StatusForbidden
 	}
 	writeJSON(w, status, resp)
+	s.auditAfterAnswer(w)
 }
 
 // decodePreflight builds a tool call from a preflight body. It is lenient

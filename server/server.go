@@ -48,9 +48,10 @@ type Config struct {
 	// AuditWait answers a decision only once its audit record is written
 	// (group commit), so no answered decision can be missing from the
 	// trail even when the server is killed with SIGKILL; it costs
-	// throughput and latency. Without it a decision is answered once its
-	// record is queued: a clean shutdown still writes every record, and
-	// SIGKILL can lose the last few milliseconds of them.
+	// latency. Without it a decision is answered once its record is
+	// queued, and the record is written right after the answer: a clean
+	// shutdown still writes every record, and SIGKILL can lose the last
+	// few of them.
 	AuditWait bool
 
 	// Token, when set, is the only token accepted ($RAMPART_TOKEN).
@@ -189,11 +190,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	gather := queuedFlushDelay
-	if cfg.AuditWait {
-		gather = 0 // the callers wait: write at once
-	}
-	s.audit = newAuditLog(w, gather, s.auditWritten)
+	s.audit = newAuditLog(w, s.auditWritten)
 	go s.poll()
 	return s, nil
 }
@@ -311,6 +308,10 @@ func (s *Server) poll() {
 			if s.token.refresh() {
 				s.log.Info("the token file changed; the new token is in force")
 			}
+			// Every path that queues a record flushes it after
+			// answering; this only bounds how long a record could
+			// wait if one did not.
+			s.audit.flush()
 		}
 	}
 }
