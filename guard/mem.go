@@ -1,164 +1,188 @@
 package guard
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// Limits on what is read from a caller's memory. Larger calls are refused
-// (by the fail mode): the kernel itself limits one argument to 128 KiB and
-// all of them to a quarter of the stack limit.
-const (
-	maxArgs     = 1 << 16
-	maxArgBytes = 128 << 10
-	maxAllBytes = 8 << 20
-)
+// pageSize is the smallest page size of the supported architectures. A
+// segment that does not cross a multiple of it lies within one page of any
+// larger size too, so it is readable as a whole or not at all.
+const pageSize = 4096
 
-// procMem reads another process's memory through /proc/PID/mem.
-type procMem struct {
-	f *os.File
+// iovMax is how many segments one process_vm_readv call takes (IOV_MAX).
+const iovMax = 1024
+
+// memBatchBytes bounds the bytes read in one call, and so the buffer.
+const memBatchBytes = 64 << 10
+
+// processVMReadv is unix.ProcessVMReadv; tests make it fail.
+var processVMReadv = unix.ProcessVMReadv
+
+// segment is a piece of the caller's memory within one page.
+type segment struct {
+	addr uint64
+	len  int
 }
 
-func openMem(pid int) (*procMem, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/mem")
-	if err != nil {
-		return nil, err
-	}
-	return &procMem{f: f}, nil
+// pageSegment is the segment of at most n bytes at addr that ends, at the
+// latest, where addr's page ends.
+func pageSegment(addr uint64, n int) segment {
+	return segment{addr: addr, len: min(n, pageSize-int(addr%pageSize))}
 }
 
-func (m *procMem) Close() error { return m.f.Close() }
+// memReader reads from the memory of a caller that waits in its exec,
+// with as few system calls as it can: process_vm_readv reads many
+// segments in one call. Where that call is missing (a kernel without
+// CONFIG_CROSS_MEMORY_ATTACH) or filtered (older container seccomp
+// profiles), it reads /proc/PID/mem, one segment per pread. Both need the
+// same ptrace access to the caller.
+//
+// A memReader is not safe for concurrent use: its buffers are reused from
+// one exec to the next. Call [memReader.reset] before reading another
+// process and [memReader.done] after.
+type memReader struct {
+	pid int
+	// procMem is set once process_vm_readv has failed where /proc/PID/mem
+	// worked: it stays unusable for this supervisor.
+	procMem bool
+	mem     *os.File // /proc/PID/mem of pid, once opened
 
-// cString reads a NUL-terminated string at addr.
-func (m *procMem) cString(addr uint64, limit int) (string, error) {
-	if addr == 0 {
-		return "", errors.New("NULL string")
-	}
-	var out []byte
-	buf := make([]byte, 256)
-	for len(out) < limit {
-		// Read up to the end of the page, so a string ending just before
-		// an unmapped page is still read.
-		chunk := min(len(buf), 4096-int(addr%4096))
-		n, err := m.f.ReadAt(buf[:chunk], int64(addr))
-		if n == 0 && err != nil {
-			return "", fmt.Errorf("read memory at %#x: %w", addr, err)
-		}
-		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
-			return string(append(out, buf[:i]...)), nil
-		}
-		out = append(out, buf[:n]...)
-		addr += uint64(n)
-	}
-	return "", fmt.Errorf("string longer than %d bytes", limit)
+	buf    []byte
+	local  []unix.Iovec
+	remote []unix.RemoteIovec
+	// Scratch for readExec.
+	ptrs    []uint64
+	addrs   []uint64
+	strs    []cString
+	pending []int
+	next    []int
+	segs    []segment
+	arena   []byte
 }
 
-// argv reads a NULL-terminated array of string pointers at addr.
-func (m *procMem) argv(addr uint64) ([]string, error) {
-	if addr == 0 {
-		return nil, nil // execve(path, NULL, ...) is allowed by Linux
+// reset points the reader at process pid.
+func (r *memReader) reset(pid int) {
+	r.done()
+	r.pid = pid
+}
+
+// done releases what the reader holds on the current process.
+func (r *memReader) done() {
+	if r.mem != nil {
+		r.mem.Close()
+		r.mem = nil
 	}
-	var args []string
-	total := 0
-	ptr := make([]byte, 8)
-	for i := 0; ; i++ {
-		if i >= maxArgs {
-			return nil, fmt.Errorf("more than %d arguments", maxArgs)
+}
+
+// faultError is a segment that could not be read.
+type faultError struct {
+	addr uint64
+	err  error
+}
+
+func (e *faultError) Error() string { return fmt.Sprintf("read memory at %#x: %v", e.addr, e.err) }
+func (e *faultError) Unwrap() error { return e.err }
+
+// readEach reads segs, in as few calls as its buffer allows, and calls f
+// with the bytes of each segment in order. When a segment cannot be read
+// it returns its index and a *faultError; an error of f is returned with
+// the index -1.
+func (r *memReader) readEach(segs []segment, f func(i int, b []byte) error) (int, error) {
+	for start := 0; start < len(segs); {
+		end, size := start, 0
+		for end < len(segs) && end-start < iovMax && size+segs[end].len <= memBatchBytes {
+			size += segs[end].len
+			end++
 		}
-		if _, err := m.f.ReadAt(ptr, int64(addr)+int64(8*i)); err != nil {
-			return nil, fmt.Errorf("read argv[%d]: %w", i, err)
+		if end == start { // a segment is never larger than a page
+			return start, &faultError{segs[start].addr, errors.New("segment larger than the read buffer")}
 		}
-		p := binary.NativeEndian.Uint64(ptr)
-		if p == 0 {
-			return args, nil
+		if cap(r.buf) < size {
+			r.buf = make([]byte, max(size, 4096))
 		}
-		s, err := m.cString(p, maxArgBytes)
+		buf := r.buf[:size]
+		if bad, err := r.read(segs[start:end], buf); err != nil {
+			return start + bad, err
+		}
+		off := 0
+		for i := start; i < end; i++ {
+			if err := f(i, buf[off:off+segs[i].len]); err != nil {
+				return -1, err
+			}
+			off += segs[i].len
+		}
+		start = end
+	}
+	return 0, nil
+}
+
+// read fills buf with segs, back to back, or says which one failed.
+func (r *memReader) read(segs []segment, buf []byte) (int, error) {
+	if !r.procMem {
+		bad, err := r.readVM(segs, buf)
+		if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EPERM) {
+			return bad, err
+		}
+		// Missing or filtered, or no access to this process: only
+		// /proc/PID/mem can tell which.
+		bad, err2 := r.readProcMem(segs, buf)
+		if err2 == nil {
+			r.procMem = true
+			return 0, nil
+		}
+		return bad, err
+	}
+	return r.readProcMem(segs, buf)
+}
+
+func (r *memReader) readVM(segs []segment, buf []byte) (int, error) {
+	r.local = append(r.local[:0], unix.Iovec{Base: &buf[0]})
+	r.local[0].SetLen(len(buf))
+	r.remote = r.remote[:0]
+	for _, s := range segs {
+		r.remote = append(r.remote, unix.RemoteIovec{Base: uintptr(s.addr), Len: s.len})
+	}
+	n, err := processVMReadv(r.pid, r.local, r.remote, 0)
+	if n == len(buf) && err == nil {
+		return 0, nil
+	}
+	// A short read stops at the first segment it could not read; each
+	// segment is within one page, so it was read whole or not at all.
+	n = max(n, 0)
+	bad := 0
+	for bad < len(segs)-1 && n >= segs[bad].len {
+		n -= segs[bad].len
+		bad++
+	}
+	if err == nil {
+		err = unix.EFAULT
+	}
+	return bad, &faultError{segs[bad].addr, err}
+}
+
+func (r *memReader) readProcMem(segs []segment, buf []byte) (int, error) {
+	if r.mem == nil {
+		f, err := os.Open("/proc/" + strconv.Itoa(r.pid) + "/mem")
 		if err != nil {
-			return nil, fmt.Errorf("argv[%d]: %w", i, err)
+			return 0, &faultError{segs[0].addr, err}
 		}
-		if total += len(s); total > maxAllBytes {
-			return nil, fmt.Errorf("arguments larger than %d bytes", maxAllBytes)
+		r.mem = f
+	}
+	off := 0
+	for i, s := range segs {
+		n, err := r.mem.ReadAt(buf[off:off+s.len], int64(s.addr))
+		if n < s.len {
+			if err == nil {
+				err = unix.EFAULT
+			}
+			return i, &faultError{s.addr, err}
 		}
-		args = append(args, s)
+		off += s.len
 	}
-}
-
-// readExec decodes an execve or execveat notification.
-func readExec(n *seccompNotif, a archInfo) (*ExecCall, error) {
-	pid := int(n.Pid)
-	m, err := openMem(pid)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Close()
-	call := &ExecCall{Pid: pid}
-	if call.Cwd, err = os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err != nil {
-		return nil, err
-	}
-	args := n.Data.Args
-	var pathAddr, argvAddr uint64
-	dirfd := int64(unix.AT_FDCWD)
-	flags := uint64(0)
-	switch uint32(n.Data.Nr) {
-	case a.execve:
-		pathAddr, argvAddr = args[0], args[1]
-	case a.execveat:
-		dirfd, pathAddr, argvAddr, flags = int64(int32(args[0])), args[1], args[2], args[4]
-	default:
-		return nil, fmt.Errorf("system call %d is not an exec", n.Data.Nr)
-	}
-	path, err := m.cString(pathAddr, unix.PathMax)
-	if err != nil && !(flags&unix.AT_EMPTY_PATH != 0 && pathAddr == 0) {
-		return nil, fmt.Errorf("path: %w", err)
-	}
-	if call.Argv, err = m.argv(argvAddr); err != nil {
-		return nil, err
-	}
-	call.Path, err = resolveExecPath(pid, call.Cwd, dirfd, path, flags)
-	if err != nil {
-		return nil, err
-	}
-	return call, nil
-}
-
-// resolveExecPath makes the program's path absolute the way the kernel
-// will find it: relative to the working directory or to dirfd, or dirfd
-// itself with AT_EMPTY_PATH (fexecve).
-func resolveExecPath(pid int, cwd string, dirfd int64, path string, flags uint64) (string, error) {
-	fdPath := func(fd int64) (string, error) {
-		return os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
-	}
-	switch {
-	case path == "" && flags&unix.AT_EMPTY_PATH != 0:
-		return fdPath(dirfd)
-	case filepath.IsAbs(path):
-		return filepath.Clean(path), nil
-	case dirfd == unix.AT_FDCWD:
-		return filepath.Join(cwd, path), nil
-	}
-	dir, err := fdPath(dirfd)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, path), nil
-}
-
-// Describe is the exec as a person reads it, for messages.
-func (c *ExecCall) Describe() string {
-	if len(c.Argv) == 0 {
-		return c.Path
-	}
-	s := strings.Join(c.Argv, " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
+	return 0, nil
 }

@@ -40,7 +40,8 @@ type Supervisor struct {
 	// (returns the verdict the fail mode gives).
 	Unreadable func(pid int, err error) Verdict
 
-	wg sync.WaitGroup
+	wg  sync.WaitGroup
+	mem memReader // used by the receiving loop only
 }
 
 // NewSupervisor wraps a listener received from [RunChild]'s child.
@@ -90,7 +91,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 }
 
 func (s *Supervisor) handle(n *seccompNotif) {
-	call, err := readExec(n, s.arch)
+	call, err := readExec(&s.mem, n, s.arch)
 	// Reading raced with the caller's death or pid reuse: the memory we
 	// read may be another process's. Only answer a notification that is
 	// still the same one.
