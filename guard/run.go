@@ -18,9 +18,10 @@ type Config struct {
 	ChildArgv []string
 	Env       []string
 	Dir       string
-	// Decide and Unreadable, as in [Supervisor].
+	// Decide, Unreadable and Idle, as in [Supervisor].
 	Decide     func(*ExecCall) Verdict
 	Unreadable func(pid int, err error) Verdict
+	Idle       func()
 }
 
 // ChildSocketFD is the descriptor the child finds its socket on.
@@ -63,7 +64,7 @@ func Run(cfg Config) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sup.Decide, sup.Unreadable = cfg.Decide, cfg.Unreadable
+	sup.Decide, sup.Unreadable, sup.Idle = cfg.Decide, cfg.Unreadable, cfg.Idle
 
 	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)

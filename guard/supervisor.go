@@ -34,14 +34,22 @@ type Verdict struct {
 type Supervisor struct {
 	listener int
 	arch     archInfo
-	// Decide is called for every exec, from many goroutines at once.
+	// Decide is called for every exec, from the receiving loop.
 	Decide func(*ExecCall) Verdict
-	// Unreadable is called when an exec's arguments cannot be read
-	// (returns the verdict the fail mode gives).
+	// Unreadable is called, from the receiving loop, when an exec's
+	// arguments cannot be read (returns the verdict the fail mode gives).
 	Unreadable func(pid int, err error) Verdict
+	// Idle, when set, is called from the receiving loop after it has
+	// answered notifications: as soon as no other one waits, after
+	// idleEvery answers in a row at the latest, and before Run returns.
+	// It is the place for work that must not delay an answer, such as
+	// writing the audit records of the decisions just made.
+	Idle func()
 
-	wg  sync.WaitGroup
-	mem memReader // used by the receiving loop only
+	wg sync.WaitGroup
+	// Used by the receiving loop only:
+	mem      memReader
+	answered int // notifications answered since Idle was last called
 }
 
 // NewSupervisor wraps a listener received from [RunChild]'s child.
@@ -60,6 +68,7 @@ func NewSupervisor(listener int) (*Supervisor, error) {
 // up the others.
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer s.wg.Wait()
+	defer s.idle()
 	fds := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}}
 	for ctx.Err() == nil {
 		n, err := unix.Poll(fds, 100)
@@ -69,25 +78,69 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("poll the seccomp listener: %w", err)
 		}
-		if fds[0].Revents&unix.POLLIN == 0 {
-			if fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
-				return nil // every guarded process is gone
-			}
+		if done, err := s.drain(ctx); done || err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idleEvery is how many answers in a row the loop gives at most before
+// it calls Idle.
+const idleEvery = 64
+
+// drain answers every notification that is waiting, and reports done
+// when no process of the tree is left or ctx is done. Receiving blocks
+// when nothing waits: a poll without a timeout comes first, every time.
+func (s *Supervisor) drain(ctx context.Context) (done bool, err error) {
+	fds := [1]unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}}
+	for ctx.Err() == nil {
+		if s.answered >= idleEvery {
+			s.idle()
+		}
+		n, err := unix.Poll(fds[:], 0)
+		if err == unix.EINTR {
 			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("poll the seccomp listener: %w", err)
+		}
+		if n == 0 {
+			if s.answered > 0 {
+				s.idle() // then look again: one may have come meanwhile
+				continue
+			}
+			return false, nil // nothing waits
+		}
+		if fds[0].Revents&unix.POLLNVAL != 0 {
+			return false, errors.New("poll the seccomp listener: descriptor closed")
+		}
+		if fds[0].Revents&unix.POLLIN == 0 {
+			// POLLHUP: every guarded process is gone.
+			return fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0, nil
 		}
 		var notif seccompNotif
 		if err := recvNotif(s.listener, &notif); err != nil {
 			if errors.Is(err, unix.ENOENT) {
 				continue // the caller died before we read it
 			}
-			return fmt.Errorf("receive a notification: %w", err)
+			return false, fmt.Errorf("receive a notification: %w", err)
 		}
 		// Decided here, without a hand-off to another goroutine: a
 		// decision takes microseconds. Only a verdict that must wait (an
 		// approval) continues on a goroutine of its own.
 		s.handle(&notif)
+		s.answered++
 	}
-	return nil
+	return true, nil
+}
+
+// idle calls Idle if notifications were answered since the last call.
+func (s *Supervisor) idle() {
+	if s.answered > 0 && s.Idle != nil {
+		s.Idle()
+	}
+	s.answered = 0
 }
 
 func (s *Supervisor) handle(n *seccompNotif) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -119,10 +120,13 @@ func guardRun(opts *GuardOptions) error {
 	}
 	trail := hookrun.OpenAudit(proc.Getenv, proc.Err)
 	defer trail.Close()
-	// Records are written in batches by one goroutine, so an exec waits
-	// for its decision, not for the disk; all are written before exit.
-	records := newBatchRecorder(trail)
-	defer records.close()
+	// The receiving loop queues the records of its decisions and writes
+	// them when it is idle, after answering: an exec waits for its
+	// decision, not for the disk, and no other thread is woken for it.
+	// An approval, decided on a goroutine of its own, writes its record
+	// at once. Whatever is queued is written before exit.
+	records := &auditQueue{trail: trail}
+	defer records.flush()
 	record := records.add
 
 	decide := func(c *guard.ExecCall) guard.Verdict {
@@ -132,7 +136,7 @@ func guardRun(opts *GuardOptions) error {
 			// The exec waits while a human answers through the server,
 			// which records the decision and the answer; other execs
 			// are decided meanwhile.
-			return guard.Verdict{Wait: func() guard.Verdict { return guardAsk(proc, opts, c, call, d, record, start) }}
+			return guard.Verdict{Wait: func() guard.Verdict { return guardAsk(proc, opts, c, call, d, records.write, start) }}
 		}
 		rec := audit.FromCall("guard", call, d, time.Since(start))
 		record(rec)
@@ -161,6 +165,7 @@ func guardRun(opts *GuardOptions) error {
 		Dir:        wd,
 		Decide:     decide,
 		Unreadable: unreadable,
+		Idle:       records.flush,
 	})
 	if errors.Is(err, guard.ErrUnsupported) || errors.Is(err, guard.ErrRefused) {
 		return withCode(ExitConfig, err, "use \"rampart preload -- COMMAND\" instead: it covers dynamically linked programs without seccomp")
@@ -189,46 +194,45 @@ func guardDecide(p *engine.Program, c *guard.ExecCall, opts *GuardOptions) (engi
 	return call, d
 }
 
-// batchRecorder appends audit records from many goroutines through one
-// writer goroutine, a batch per write. close writes what is queued.
-type batchRecorder struct {
+// auditQueue holds audit records until flush appends them to the trail,
+// all in one write. It is safe for concurrent use; batches are written in
+// the order they were queued.
+type auditQueue struct {
 	trail *hookrun.Audit
-	queue chan *audit.Record
-	done  chan struct{}
+
+	mu     sync.Mutex // guards queued
+	queued []*audit.Record
+
+	writing sync.Mutex // held by flush: one batch at a time, in order
+	spare   []*audit.Record
 }
 
-func newBatchRecorder(trail *hookrun.Audit) *batchRecorder {
-	b := &batchRecorder{trail: trail, queue: make(chan *audit.Record, 1024), done: make(chan struct{})}
-	go b.run()
-	return b
+// add queues r for the next flush.
+func (q *auditQueue) add(r *audit.Record) {
+	q.mu.Lock()
+	q.queued = append(q.queued, r)
+	q.mu.Unlock()
 }
 
-// add queues r; it waits only when 1024 records are already queued.
-func (b *batchRecorder) add(r *audit.Record) { b.queue <- r }
+// write appends r, and whatever is queued before it, now.
+func (q *auditQueue) write(r *audit.Record) {
+	q.add(r)
+	q.flush()
+}
 
-func (b *batchRecorder) run() {
-	defer close(b.done)
-	for r := range b.queue {
-		batch := []*audit.Record{r}
-	drain:
-		for len(batch) < 256 {
-			select {
-			case more, ok := <-b.queue:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, more)
-			default:
-				break drain
-			}
-		}
-		b.trail.AppendBatch(batch)
+// flush appends the queued records.
+func (q *auditQueue) flush() {
+	q.writing.Lock()
+	defer q.writing.Unlock()
+	q.mu.Lock()
+	batch := q.queued
+	q.queued = q.spare[:0]
+	q.mu.Unlock()
+	if len(batch) > 0 {
+		q.trail.AppendBatch(batch)
 	}
-}
-
-func (b *batchRecorder) close() {
-	close(b.queue)
-	<-b.done
+	clear(batch) // the records are written: let them go
+	q.spare = batch[:0]
 }
 
 // guardAsk turns an ask into a human's answer through the running server,
