@@ -12,6 +12,16 @@ import (
 // may wait in the queue before [auditLog.write] waits for room.
 const maxAuditBatch = 4096
 
+// quietGap and gatherDelay: a server that made its last append less than
+// quietGap ago is busy, and writes the records of the next gatherDelay
+// in one append from a goroutine of its own (one wake-up and one append
+// for dozens of records); a quieter one writes each record right after
+// its answer (one append, no wake-up).
+const (
+	quietGap    = 500 * time.Microsecond
+	gatherDelay = 2 * time.Millisecond
+)
+
 // leaderRounds is how many appends a request's goroutine makes as the
 // writer before it passes the rest of the queue to a goroutine of its own,
 // so that under a steady stream of records no request is held back long.
@@ -34,9 +44,10 @@ var errAuditSlow = errors.New("the audit trail did not answer in time; the recor
 //
 // A record is queued by [auditLog.write]; [auditLog.flush] writes what is
 // queued unless another goroutine is writing it already (which then
-// writes it too). Callers that answer before the record is written queue
-// it, answer, then flush. Records are never dropped: when the queue is
-// full, write waits. [auditLog.close] writes everything queued.
+// writes it too), or, on a busy server, has the gathering goroutine write
+// it within gatherDelay. Callers that answer before the record is written
+// queue it, answer, then flush. Records are never dropped: when the queue
+// is full, write writes it. [auditLog.close] writes everything queued.
 type auditLog struct {
 	w *audit.Writer
 	// written is called by the writing goroutine after every append,
@@ -51,6 +62,11 @@ type auditLog struct {
 	closed  bool
 	spare   []*auditItem // a drained queue, reused for the next one
 	recs    []*audit.Record
+	lastEnd time.Time // when the last append ended
+
+	gathering bool          // the gathering goroutine will write the queue
+	gather    chan struct{} // wakes the gathering goroutine
+	done      chan struct{} // closed by close: the gathering goroutine ends
 }
 
 type auditItem struct {
@@ -60,8 +76,9 @@ type auditItem struct {
 }
 
 func newAuditLog(w *audit.Writer, written func([]*audit.Record, error)) *auditLog {
-	l := &auditLog{w: w, written: written}
+	l := &auditLog{w: w, written: written, gather: make(chan struct{}, 1), done: make(chan struct{})}
 	l.changed.L = &l.mu
+	go l.gatherLoop()
 	return l
 }
 
@@ -111,14 +128,50 @@ func (l *auditLog) write(rec *audit.Record, wait time.Duration) error {
 }
 
 // flush writes the queued records, unless another goroutine is writing
-// them already.
+// them already or, on a busy server, the gathering goroutine will.
 func (l *auditLog) flush() {
 	l.mu.Lock()
-	if !l.writing && len(l.queue) > 0 {
+	switch {
+	case l.writing || l.gathering || len(l.queue) == 0:
+	case time.Since(l.lastEnd) >= quietGap || l.closed:
 		l.writing = true
 		l.drain(leaderRounds)
+	default:
+		l.gathering = true
+		select {
+		case l.gather <- struct{}{}:
+		default: // already awake
+		}
 	}
 	l.mu.Unlock()
+}
+
+// gatherLoop is the gathering goroutine: woken by flush on a busy server,
+// it waits gatherDelay for more records, then writes the queue.
+func (l *auditLog) gatherLoop() {
+	t := time.NewTimer(0)
+	<-t.C
+	for {
+		select {
+		case <-l.gather:
+		case <-l.done:
+			return
+		}
+		t.Reset(gatherDelay)
+		select {
+		case <-t.C:
+		case <-l.done: // close writes the queue
+			t.Stop()
+			return
+		}
+		l.mu.Lock()
+		l.gathering = false
+		if !l.writing && len(l.queue) > 0 {
+			l.writing = true
+			l.drain(-1)
+		}
+		l.mu.Unlock()
+	}
 }
 
 // drain appends the queue, batch after batch, until it is empty or rounds
@@ -152,6 +205,7 @@ func (l *auditLog) drain(rounds int) {
 		clear(batch)
 
 		l.mu.Lock()
+		l.lastEnd = time.Now()
 		l.recs = recs
 		if cap(batch) <= 2*maxAuditBatch {
 			l.spare = batch[:0]
@@ -181,6 +235,7 @@ func (l *auditLog) close() error {
 		return nil
 	}
 	l.closed = true
+	close(l.done)
 	l.changed.Broadcast() // writers waiting for room give up
 	for l.writing {
 		l.changed.Wait()

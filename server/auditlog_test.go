@@ -105,6 +105,35 @@ func TestAuditLogQueuedUntilFlush(t *testing.T) {
 	}
 }
 
+// On a busy server (an append ended less than quietGap ago) flush leaves
+// the queue to the gathering goroutine, which writes it in one append.
+func TestAuditLogBusyServerGathers(t *testing.T) {
+	l, dir, appends := testAuditLog(t)
+	l.write(record("a"), 0)
+	l.flush() // quiet: written at once
+	if got := appends(); fmt.Sprint(got) != "[[a]]" {
+		t.Fatalf("appends %v", got)
+	}
+	l.mu.Lock()
+	l.lastEnd = time.Now().Add(time.Hour) // busy for the rest of the test
+	l.mu.Unlock()
+	l.write(record("b"), 0)
+	l.write(record("c"), 0)
+	l.flush()
+	waitFor(t, "the gathered append", func() bool { return len(appends()) == 2 })
+	if got := appends(); fmt.Sprint(got) != "[[a] [b c]]" {
+		t.Fatalf("appends %v", got)
+	}
+	l.write(record("d"), 0)
+	l.flush()
+	if err := l.close(); err != nil { // close writes what is still gathering
+		t.Fatal(err)
+	}
+	if got := trailCommands(t, dir); fmt.Sprint(got) != "[a b c d]" {
+		t.Fatalf("trail %v", got)
+	}
+}
+
 // close writes what is queued; a write after close fails.
 func TestAuditLogCloseWritesTheQueue(t *testing.T) {
 	l, dir, _ := testAuditLog(t)
