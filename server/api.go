@@ -97,8 +97,11 @@ func (s *Server) badRequest(w http.ResponseWriter, err error) {
 }
 
 // adapterOf returns the adapter a request names, or "server".
-func adapterOf(r *http.Request) string {
-	a := r.Header.Get(AdapterHeader)
+func adapterOf(r *http.Request) string { return adapterName(r.Header.Get(AdapterHeader)) }
+
+// adapterName returns a, the value of an X-Rampart-Adapter header, when
+// it is a short name of letters, digits and "-_.", else "server".
+func adapterName(a string) string {
 	if a == "" || len(a) > 64 {
 		return "server"
 	}
@@ -122,6 +125,12 @@ type CheckResponse struct {
 	// (?wait=1 and an ask).
 	ApprovalID string `json:"approval_id,omitempty"`
 	ApprovedBy string `json:"approved_by,omitempty"`
+}
+
+// checkResponse is the answer to a check decided as d in took.
+func checkResponse(d engine.Decision, took time.Duration) CheckResponse {
+	return CheckResponse{Decision: d.Decision.String(), Policy: d.Policy, Rule: d.Rule, Message: d.Message,
+		Matched: d.Matched, EvalUS: took.Microseconds()}
 }
 
 func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
@@ -150,8 +159,7 @@ func wantsWait(r *http.Request) bool {
 func (s *Server) answerCheck(w http.ResponseWriter, r *http.Request, call *engine.ToolCall, wait bool) {
 	adapter := adapterOf(r)
 	d, took := s.decide(call, adapter)
-	resp := CheckResponse{Decision: d.Decision.String(), Policy: d.Policy, Rule: d.Rule, Message: d.Message,
-		Matched: d.Matched, EvalUS: took.Microseconds()}
+	resp := checkResponse(d, took)
 	if wait && d.Decision == engine.ActionAsk {
 		s.audit.flush() // the ask is on record before the wait
 		final, a, err := s.waitForHuman(r, *call, d, adapter)

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -27,4 +29,30 @@ func BenchmarkCheckHandler(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCheckUnixSocket is one check as the preload library makes it:
+// a new connection to the Unix socket, one request, the answer, the server
+// closing (the fast path of serveFastCheck), one check at a time; the
+// audit record is written right after each answer.
+func BenchmarkCheckUnixSocket(b *testing.B) {
+	e := newTestEnv(b, func(c *Config) { c.AuditWait = false })
+	sock := e.serveUnix()
+	request := []byte(checkRequest(testToken, `{"tool":"exec","argv":["/usr/bin/git","status"],"cwd":"/home/dev/project","agent":"bench","session":"s"}`, "close"))
+	buf := make([]byte, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Write(request); err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.ReadAtLeast(c, buf, 1)
+		if err != nil || !bytes.HasPrefix(buf[:n], []byte("HTTP/1.1 200 ")) {
+			b.Fatalf("%v %q", err, buf[:n])
+		}
+		c.Close()
+	}
 }

@@ -15,17 +15,23 @@ type errorBody struct {
 
 // writeJSON writes v as the JSON body of a response with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		body, _ = json.Marshal(errorBody{Error: "encoding the response: " + err.Error()})
-	}
-	body = append(body, '\n')
+	status, body := jsonBody(status, v)
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // the client went away; nothing to do
+}
+
+// jsonBody is the status and body of a response with v as its JSON body:
+// v on one line, or a 500 error when v does not encode.
+func jsonBody(status int, v any) (int, []byte) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(errorBody{Error: "encoding the response: " + err.Error()})
+	}
+	return status, append(body, '\n')
 }
 
 // writeError writes {"error": message} with status.

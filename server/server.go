@@ -130,6 +130,8 @@ type Server struct {
 	httpSrvs  []*http.Server
 	listening []string
 
+	fast fastCheckConns // connections on the fast path of POST /v1/check
+
 	auditErrMu   sync.Mutex
 	lastAuditErr string
 }
@@ -204,8 +206,8 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 func (s *Server) Serve(ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          newStdLogger(s.log),
 	}
 	s.httpMu.Lock()
@@ -219,11 +221,22 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.httpSrvs = append(s.httpSrvs, srv)
 	s.listening = append(s.listening, listenerURL(ln))
 	s.httpMu.Unlock()
+	if ln.Addr().Network() == "unix" {
+		return s.serveFastCheck(ln, srv)
+	}
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
+
+// The timeouts of every connection: the head of a request must arrive
+// within readHeaderTimeout, and a connection may wait idleTimeout for its
+// next request.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
 
 // Listening returns the URLs the server listens on ("http://HOST:PORT",
 // "unix:/path"), sorted (TCP first).
@@ -260,6 +273,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 				errs = append(errs, e)
 			}
 		}
+		s.fast.shutdown(ctx.Done()) // the fast path's connections (see serveFastCheck)
 		<-s.pollDone
 		if e := s.audit.close(); e != nil {
 			errs = append(errs, fmt.Errorf("close the audit trail: %w", e))
