@@ -173,8 +173,13 @@ RP_HIDDEN int rp_send_all(int fd, const char *p, size_t n, long long deadline_ns
 
 /* A sink that either counts bytes (fd < 0) or sends them on a socket
  * through a small buffer. */
+/* rp_sink writes to fd through buf, counting every byte in total. With
+ * fd -1 it only counts (to measure a body); with hold set it keeps what
+ * fits in buf and sends nothing (to build a request before connecting),
+ * and failed says it did not all fit. */
 struct rp_sink {
 	int fd;
+	int hold;
 	long long deadline_ns;
 	size_t total;
 	int failed;

@@ -271,6 +271,10 @@ static int read_answer(int fd, long long deadline_ns, struct rp_answer *ans)
 	const char *hend = NULL;
 	long long content_length = -1;
 
+	/* The answer takes the server a round trip: wait for it rather than
+	 * try a read that would only say EAGAIN. */
+	if (wait_fd(fd, POLLIN, deadline_ns) != 0)
+		return fail(ans, "no answer from the policy server in time", errno);
 	for (;;) {
 		if (len == RESPONSE_MAX) {
 			full = 1;
@@ -375,12 +379,25 @@ int rp_ask(const struct rp_call *call, int wait, struct rp_answer *ans)
 	struct rp_sink measure = {.fd = -1};
 	rp_json_call(&measure, call);
 
+	/* The request is built before connecting, so that it follows the
+	 * connection at once: the server, woken by the connection, finds it
+	 * there and answers without waiting for it. A request larger than
+	 * the buffer is written as it is built, after connecting. */
+	struct rp_sink out = {.fd = -1, .hold = 1, .deadline_ns = deadline};
+	headers(&out, wait, measure.total);
+	rp_json_call(&out, call);
+
 	int fd = open_conn(ans, connect_deadline);
 	if (fd < 0)
 		return -1;
-	struct rp_sink out = {.fd = fd, .deadline_ns = deadline};
-	headers(&out, wait, measure.total);
-	rp_json_call(&out, call);
+	if (!out.failed) {
+		out.hold = 0;
+		out.fd = fd;
+	} else {
+		out = (struct rp_sink){.fd = fd, .deadline_ns = deadline};
+		headers(&out, wait, measure.total);
+		rp_json_call(&out, call);
+	}
 	int rc;
 	if (rp_sink_flush(&out) != 0) {
 		int e = errno;

@@ -12,6 +12,15 @@
 void rp_sink_bytes(struct rp_sink *s, const char *p, size_t n)
 {
 	s->total += n;
+	if (s->hold) {
+		if (!s->failed && n <= sizeof s->buf - s->len) {
+			memcpy(s->buf + s->len, p, n);
+			s->len += n;
+		} else {
+			s->failed = 1;
+		}
+		return;
+	}
 	if (s->fd < 0 || s->failed)
 		return;
 	while (n > 0) {
