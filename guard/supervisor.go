@@ -71,15 +71,45 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	defer s.idle()
 	fds := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}}
 	for ctx.Err() == nil {
-		n, err := unix.Poll(fds, 100)
-		if err == unix.EINTR || n == 0 {
+		// With answers to follow up (Idle), only look: what waits
+		// comes first, then Idle, then the wait for the next one.
+		timeout := 100
+		if s.answered > 0 {
+			timeout = 0
+		}
+		n, err := unix.Poll(fds, timeout)
+		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("poll the seccomp listener: %w", err)
 		}
-		if done, err := s.drain(ctx); done || err != nil {
-			return err
+		if n == 0 {
+			s.idle()
+			continue
+		}
+		if fds[0].Revents&unix.POLLNVAL != 0 {
+			return errors.New("poll the seccomp listener: descriptor closed")
+		}
+		if fds[0].Revents&unix.POLLIN == 0 {
+			if fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+				return nil // every guarded process is gone
+			}
+			continue
+		}
+		var notif seccompNotif
+		if err := recvNotif(s.listener, &notif); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue // the caller died before we read it
+			}
+			return fmt.Errorf("receive a notification: %w", err)
+		}
+		// Decided here, without a hand-off to another goroutine: a
+		// decision takes microseconds. Only a verdict that must wait (an
+		// approval) continues on a goroutine of its own.
+		s.handle(&notif)
+		if s.answered++; s.answered >= idleEvery {
+			s.idle()
 		}
 	}
 	return nil
@@ -88,52 +118,6 @@ func (s *Supervisor) Run(ctx context.Context) error {
 // idleEvery is how many answers in a row the loop gives at most before
 // it calls Idle.
 const idleEvery = 64
-
-// drain answers every notification that is waiting, and reports done
-// when no process of the tree is left or ctx is done. Receiving blocks
-// when nothing waits: a poll without a timeout comes first, every time.
-func (s *Supervisor) drain(ctx context.Context) (done bool, err error) {
-	fds := [1]unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}}
-	for ctx.Err() == nil {
-		if s.answered >= idleEvery {
-			s.idle()
-		}
-		n, err := unix.Poll(fds[:], 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("poll the seccomp listener: %w", err)
-		}
-		if n == 0 {
-			if s.answered > 0 {
-				s.idle() // then look again: one may have come meanwhile
-				continue
-			}
-			return false, nil // nothing waits
-		}
-		if fds[0].Revents&unix.POLLNVAL != 0 {
-			return false, errors.New("poll the seccomp listener: descriptor closed")
-		}
-		if fds[0].Revents&unix.POLLIN == 0 {
-			// POLLHUP: every guarded process is gone.
-			return fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0, nil
-		}
-		var notif seccompNotif
-		if err := recvNotif(s.listener, &notif); err != nil {
-			if errors.Is(err, unix.ENOENT) {
-				continue // the caller died before we read it
-			}
-			return false, fmt.Errorf("receive a notification: %w", err)
-		}
-		// Decided here, without a hand-off to another goroutine: a
-		// decision takes microseconds. Only a verdict that must wait (an
-		// approval) continues on a goroutine of its own.
-		s.handle(&notif)
-		s.answered++
-	}
-	return true, nil
-}
 
 // idle calls Idle if notifications were answered since the last call.
 func (s *Supervisor) idle() {
