@@ -317,3 +317,34 @@ func mustArch(t *testing.T) archInfo {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// BenchmarkReadExec reads a typical exec (a path and five arguments) the
+// way the supervisor does, with each reader.
+func BenchmarkReadExec(b *testing.B) {
+	a, err := nativeArch()
+	if err != nil {
+		b.Skip(err)
+	}
+	mem, err := unix.Mmap(-1, 0, pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+	m := &testMemory{mem: mem, base: uint64(uintptr(unsafe.Pointer(&mem[0])))}
+	path := m.str(0, "/usr/bin/git")
+	argv := m.ptrs(2048, m.str(32, "git"), m.str(64, "commit"), m.str(96, "-m"), m.str(128, "a message of some length"), m.str(192, "--"), m.str(224, "path/to/file.go"), 0)
+	n := &seccompNotif{Pid: uint32(os.Getpid())}
+	n.Data.Nr = int32(a.execve)
+	n.Data.Args[0], n.Data.Args[1] = path, argv
+	for _, rd := range readers {
+		b.Run(strings.ReplaceAll(rd.name, "/", ""), func(b *testing.B) {
+			r := rd.new()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := readExec(r, n, a); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
