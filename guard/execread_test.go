@@ -2,6 +2,7 @@ package guard
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -286,6 +287,18 @@ func TestReadExecFallsBackToProcMem(t *testing.T) {
 		}
 		if !r.procMem || calls != 1 {
 			t.Errorf("%v: procMem %v after %d process_vm_readv calls, want it set after 1", errno, r.procMem, calls)
+		}
+		// What /proc/PID/mem cannot read is the answer.
+		_, err := readExec(r, execveNotif(t, m.str(0, "/bin/true"), m.ptrs(64, m.end(), 0)), mustArch(t))
+		if err == nil || !strings.Contains(err.Error(), "argv[0]: read memory at") || errors.Is(err, errno) {
+			t.Errorf("%v: an unmapped argument: %v", errno, err)
+		}
+		// A fault in the very first read is /proc/PID/mem's too, and
+		// the switch is made.
+		r = &memReader{}
+		_, err = readExec(r, execveNotif(t, m.str(0, "/bin/true"), m.end()), mustArch(t))
+		if err == nil || !strings.Contains(err.Error(), "read argv[0]: read memory at") || errors.Is(err, errno) || !r.procMem {
+			t.Errorf("%v: an unmapped argv array, first read: %v (procMem %v)", errno, err, r.procMem)
 		}
 		calls = 0
 	}

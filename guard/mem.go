@@ -129,11 +129,11 @@ func (r *memReader) read(segs []segment, buf []byte) (int, error) {
 			return bad, err
 		}
 		// Missing or filtered, or no access to this process: only
-		// /proc/PID/mem can tell which.
-		bad, err2 := r.readProcMem(segs, buf)
-		if err2 == nil {
+		// /proc/PID/mem can tell which. Where it opens, it is the way
+		// to read, and its answer stands.
+		if bad, err := r.readProcMem(segs, buf); r.mem != nil {
 			r.procMem = true
-			return 0, nil
+			return bad, err
 		}
 		return bad, err
 	}
