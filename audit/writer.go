@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,6 +56,7 @@ type Writer struct {
 	cur     *os.File // the file last appended to
 	curName string
 	curInfo os.FileInfo
+	curSize int64 // cur's size after the last write, while the lock is held
 }
 
 // head is the end of the chain: the last whole record and where it ends.
@@ -75,10 +77,15 @@ func Open(dir string, opts Options) (*Writer, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create audit folder: %w", err)
-	}
+	// The folder usually exists: try the lock file first, which saves a
+	// system call in processes that append one record and exit.
 	lock, err := os.OpenFile(filepath.Join(dir, headFileName), os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create audit folder: %w", err)
+		}
+		lock, err = os.OpenFile(filepath.Join(dir, headFileName), os.O_RDWR|os.O_CREATE, 0o600)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open audit lock: %w", err)
 	}
@@ -122,12 +129,18 @@ func (w *Writer) Append(recs ...*Record) error {
 	}
 	defer flock(w.lock, syscall.LOCK_UN) //nolint:errcheck // closing the fd would release it too
 
-	h, err := w.loadHead()
+	h, headInfo, err := w.loadHead()
 	if err != nil {
 		return err
 	}
 	now := w.opts.Now()
 	target := w.targetFile(h, now)
+	// What loadHead found of the head's file, just now and under the lock,
+	// is what openCurrent would stat again.
+	var known os.FileInfo
+	if target == h.file && h.torn == nil {
+		known = headInfo
+	}
 
 	var buf bytes.Buffer
 	for i, r := range recs {
@@ -154,18 +167,14 @@ func (w *Writer) Append(recs ...*Record) error {
 	if h.torn != nil {
 		// Terminate the fragment so the next record starts on a line of
 		// its own; the record written now says where the fragment is.
-		if err := w.appendBytes(h.torn.File, []byte{'\n'}); err != nil {
+		if err := w.appendBytes(h.torn.File, []byte{'\n'}, nil); err != nil {
 			return err
 		}
 	}
-	if err := w.appendBytes(target, buf.Bytes()); err != nil {
+	if err := w.appendBytes(target, buf.Bytes(), known); err != nil {
 		return err
 	}
-	end, err := w.cur.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return fmt.Errorf("audit file offset: %w", err)
-	}
-	return w.storeHead(head{file: target, end: end, seq: h.seq, id: h.id, hash: h.hash})
+	return w.storeHead(head{file: target, end: w.curSize, seq: h.seq, id: h.id, hash: h.hash})
 }
 
 // targetFile picks the file the next records go to: the head's file,
@@ -187,12 +196,14 @@ func (w *Writer) targetFile(h head, now time.Time) string {
 	return h.file
 }
 
-// appendBytes writes b to the audit file name with one write call.
-func (w *Writer) appendBytes(name string, b []byte) error {
-	if err := w.openCurrent(name); err != nil {
+// appendBytes writes b to the audit file name with one write call. known,
+// when not nil, is a stat of name taken under the lock (see openCurrent).
+func (w *Writer) appendBytes(name string, b []byte, known os.FileInfo) error {
+	if err := w.openCurrent(name, known); err != nil {
 		return err
 	}
 	n, err := w.cur.Write(b)
+	w.curSize += int64(n)
 	if err == nil && n != len(b) {
 		err = io.ErrShortWrite
 	}
@@ -208,11 +219,19 @@ func (w *Writer) appendBytes(name string, b []byte) error {
 }
 
 // openCurrent makes w.cur the open file name, reopening it when it was
-// replaced on disk.
-func (w *Writer) openCurrent(name string) error {
+// replaced on disk, and sets w.curSize to its size. The caller holds the
+// lock, so no other writer changes the size until it is released. known,
+// when not nil, is a stat of name taken under the lock, used instead of
+// another.
+func (w *Writer) openCurrent(name string, known os.FileInfo) error {
 	path := filepath.Join(w.dir, name)
 	if w.cur != nil && w.curName == name {
-		if fi, err := os.Stat(path); err == nil && os.SameFile(fi, w.curInfo) {
+		fi, err := known, error(nil)
+		if fi == nil {
+			fi, err = os.Stat(path)
+		}
+		if err == nil && os.SameFile(fi, w.curInfo) {
+			w.curSize = fi.Size()
 			return nil
 		}
 	}
@@ -229,44 +248,46 @@ func (w *Writer) openCurrent(name string) error {
 		f.Close()
 		return fmt.Errorf("open audit file: %w", err)
 	}
-	w.cur, w.curName, w.curInfo = f, name, fi
+	w.cur, w.curName, w.curInfo, w.curSize = f, name, fi, fi.Size()
 	return nil
 }
 
 // loadHead returns the chain head, from the head file when it matches the
-// files, else by scanning them.
-func (w *Writer) loadHead() (head, error) {
-	if h, ok := w.readHeadFile(); ok {
-		return h, nil
+// files, else by scanning them. info is the stat of the head's file that
+// the match was checked with, nil after a scan.
+func (w *Writer) loadHead() (h head, info os.FileInfo, err error) {
+	if h, info, ok := w.readHeadFile(); ok {
+		return h, info, nil
 	}
-	return scanHead(w.dir)
+	h, err = scanHead(w.dir)
+	return h, nil, err
 }
 
-// readHeadFile reads the cached head; ok is false when it is missing,
-// malformed or stale.
-func (w *Writer) readHeadFile() (head, bool) {
+// readHeadFile reads the cached head and stats its file; ok is false when
+// it is missing, malformed or stale.
+func (w *Writer) readHeadFile() (head, os.FileInfo, bool) {
 	var buf [headFileSize]byte
 	n, err := w.lock.ReadAt(buf[:], 0)
 	if err != nil && err != io.EOF {
-		return head{}, false
+		return head{}, nil, false
 	}
 	fields := strings.Fields(string(buf[:n]))
 	if len(fields) != 6 || fields[0] != "v1" {
-		return head{}, false
+		return head{}, nil, false
 	}
 	end, err1 := strconv.ParseInt(fields[2], 10, 64)
 	seq, err2 := strconv.ParseUint(fields[3], 10, 64)
 	if err1 != nil || err2 != nil {
-		return head{}, false
+		return head{}, nil, false
 	}
 	h := head{file: fields[1], end: end, seq: seq, id: fields[4], hash: fields[5]}
 	day, index, ok := parseFileName(h.file)
 	if !ok {
-		return head{}, false
+		return head{}, nil, false
 	}
 	fi, err := os.Stat(filepath.Join(w.dir, h.file))
 	if err != nil || fi.Size() != h.end {
-		return head{}, false
+		return head{}, nil, false
 	}
 	// A writer that crashed after starting a new file but before
 	// updating the head left a newer file than the head's: it can only
@@ -277,10 +298,10 @@ func (w *Writer) readHeadFile() (head, bool) {
 			continue
 		}
 		if _, err := os.Lstat(filepath.Join(w.dir, next)); err == nil {
-			return head{}, false
+			return head{}, nil, false
 		}
 	}
-	return h, true
+	return h, fi, true
 }
 
 // storeHead rewrites the head file.

@@ -281,3 +281,67 @@ func TestBatchAppendIsOneChain(t *testing.T) {
 	}
 	verifyOK(t, dir, 3)
 }
+
+// headMatches checks that the head file names the last file and its exact
+// size, so the next append trusts it instead of scanning the files.
+func headMatches(t *testing.T, w *Writer, step string) {
+	t.Helper()
+	h, info, ok := w.readHeadFile()
+	if !ok {
+		t.Fatalf("%s: the head file does not match the files", step)
+	}
+	fi, err := os.Stat(filepath.Join(w.dir, h.file))
+	if err != nil || fi.Size() != h.end || !os.SameFile(fi, info) {
+		t.Fatalf("%s: head says %s ends at %d; the file: %v %v", step, h.file, h.end, fi, err)
+	}
+}
+
+// TestHeadStaysExact appends through two writers in turn (as two
+// processes do), across a rotation and a torn tail: after every append the
+// head file holds the real end of the file, which the writer computes
+// without asking the file.
+func TestHeadStaysExact(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{t: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	a := openTest(t, dir, Options{Now: c.now, MaxFileBytes: 4 << 10})
+	b := openTest(t, dir, Options{Now: c.now, MaxFileBytes: 4 << 10})
+	for i := range 40 { // several rotations by size
+		w := a
+		if i%3 == 0 {
+			w = b
+		}
+		appendN(t, w, 1, fmt.Sprintf("step %d", i))
+		headMatches(t, w, fmt.Sprintf("append %d", i))
+	}
+	c.t = c.t.Add(24 * time.Hour) // a new day's file
+	appendN(t, a, 1, "tomorrow")
+	headMatches(t, a, "new day")
+	appendN(t, b, 2, "tomorrow b")
+	headMatches(t, b, "new day, other writer")
+
+	// A torn tail left by a crashed writer: the next append terminates it
+	// and the head covers both.
+	h, _, _ := a.readHeadFile()
+	f, err := os.OpenFile(filepath.Join(dir, h.file), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"seq":99,"id":"torn`)
+	f.Close()
+	appendN(t, a, 1, "after torn")
+	headMatches(t, a, "after a torn tail")
+	appendN(t, b, 1, "after torn b")
+	headMatches(t, b, "after a torn tail, other writer")
+	verifyOK(t, dir, 45)
+}
+
+func TestOpenCreatesTheFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "audit")
+	w := openTest(t, dir, Options{})
+	appendN(t, w, 1, "first")
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("audit folder: %v %v, want 0700", fi, err)
+	}
+	verifyOK(t, dir, 1)
+}
