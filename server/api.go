@@ -11,11 +11,12 @@ import (
 
 	"github.com/rampart-dev/rampart/audit"
 	"github.com/rampart-dev/rampart/engine"
+	"github.com/rampart-dev/rampart/internal/endpoint"
 )
 
 // AdapterHeader names the adapter a request comes from ("preload",
 // "rampart-sh", ...); the audit records say "server" without it.
-const AdapterHeader = "X-Rampart-Adapter"
+const AdapterHeader = endpoint.AdapterHeader
 
 // serveHTTP routes a request. Everything but GET /healthz needs the token.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
