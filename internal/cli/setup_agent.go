@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -144,15 +145,7 @@ func setupAgentRun(opts *SetupAgentOptions) error {
 	out := opts.Proc.Out
 	if opts.DryRun {
 		for _, e := range edits {
-			switch {
-			case !e.Changed:
-				fmt.Fprintf(out, "%s: nothing to change\n", e.Path)
-			case e.Remove:
-				fmt.Fprintf(out, "# %s would be removed\n", e.Path)
-			default:
-				fmt.Fprintf(out, "# %s would become:\n", e.Path)
-				out.Write(e.After)
-			}
+			printDryRun(out, e.Path, e.After, e.Changed, e.Remove)
 		}
 		return nil
 	}
@@ -166,25 +159,11 @@ func setupAgentRun(opts *SetupAgentOptions) error {
 		if err != nil {
 			return withCode(ExitCantCreate, err)
 		}
-		verb := "updated"
-		if e.Remove {
-			verb = "removed"
-		}
-		fmt.Fprintf(out, "%s: %s %s\n", agent.Title, verb, e.Path)
-		for _, s := range e.Summary {
-			fmt.Fprintf(out, "  %s\n", s)
-		}
-		if backup != "" {
-			fmt.Fprintf(out, "  backup of the previous file: %s\n", backup)
-		}
+		printApplied(out, agent.Title, e.Path, e.Remove, e.Summary, backup)
 	}
 	switch {
-	case !changed && opts.Remove:
-		fmt.Fprintf(out, "%s: Rampart's hooks are not in %s; nothing changed.\n", agent.Title, edits[0].Path)
-		return nil
 	case !changed:
-		fmt.Fprintf(out, "%s: already set up in %s; nothing changed.\n", agent.Title, edits[0].Path)
-		fmt.Fprintf(out, "Check it works: rampart setup %s --check\n", agent.Name)
+		printUnchanged(out, agent.Title, agent.Name, edits[0].Path, opts.Remove)
 		return nil
 	case !opts.Remove:
 		if agent.Finish != nil {
@@ -196,24 +175,64 @@ func setupAgentRun(opts *SetupAgentOptions) error {
 				return withCode(ExitSoftware, err)
 			}
 		}
-		fmt.Fprintf(out, "Check it works:  rampart setup %s --check\n", agent.Name)
-		fmt.Fprintln(out, agent.Next)
+		printSetUp(out, agent.Name, agent.Next)
 	}
 	return nil
 }
 
+// What every "rampart setup AGENT" prints about the files it plans to
+// change, changed, or found set up already.
+
+// printDryRun says what --dry-run would have done to path.
+func printDryRun(out io.Writer, path string, after []byte, changed, remove bool) {
+	switch {
+	case !changed:
+		fmt.Fprintf(out, "%s: nothing to change\n", path)
+	case remove:
+		fmt.Fprintf(out, "# %s would be removed\n", path)
+	default:
+		fmt.Fprintf(out, "# %s would become:\n", path)
+		out.Write(after)
+	}
+}
+
+// printApplied says that path was written (or removed), what changed in
+// it, and where the previous file was kept.
+func printApplied(out io.Writer, title, path string, removed bool, summary []string, backup string) {
+	verb := "updated"
+	if removed {
+		verb = "removed"
+	}
+	fmt.Fprintf(out, "%s: %s %s\n", title, verb, path)
+	for _, s := range summary {
+		fmt.Fprintf(out, "  %s\n", s)
+	}
+	if backup != "" {
+		fmt.Fprintf(out, "  backup of the previous file: %s\n", backup)
+	}
+}
+
+// printUnchanged says that setup (or --remove) found nothing to change.
+func printUnchanged(out io.Writer, title, agent, path string, remove bool) {
+	if remove {
+		fmt.Fprintf(out, "%s: Rampart's hooks are not in %s; nothing changed.\n", title, path)
+		return
+	}
+	fmt.Fprintf(out, "%s: already set up in %s; nothing changed.\n", title, path)
+	fmt.Fprintf(out, "Check it works: rampart setup %s --check\n", agent)
+}
+
+// printSetUp ends a setup that changed something: how to check it, and
+// what must happen for it to take effect.
+func printSetUp(out io.Writer, agent, next string) {
+	fmt.Fprintf(out, "Check it works:  rampart setup %s --check\n", agent)
+	fmt.Fprintln(out, next)
+}
+
 // setupAgentCheck verifies the installed hooks and runs one.
 func setupAgentCheck(proc *Process, agent integrations.Agent, env integrations.Env) error {
-	out := proc.Out
-	failed := 0
-	report := func(ok bool, format string, args ...any) {
-		mark := "ok  "
-		if !ok {
-			mark = "FAIL"
-			failed++
-		}
-		fmt.Fprintf(out, "%s %s\n", mark, fmt.Sprintf(format, args...))
-	}
+	r := &setupReport{out: proc.Out}
+	report := r.line
 	s := agent.Check(env)
 	switch {
 	case s.Err != nil:
@@ -240,10 +259,7 @@ func setupAgentCheck(proc *Process, agent integrations.Agent, env integrations.E
 			report(ok, "%s", detail)
 		}
 	}
-	if failed > 0 {
-		return withCode(ExitDeny, fmt.Errorf("%d check(s) failed", failed), fmt.Sprintf("run \"rampart setup %s\" to install or repair the hooks", agent.Name))
-	}
-	return nil
+	return r.result(agent.Name)
 }
 
 // describeHook says what a hook runs and where it is.

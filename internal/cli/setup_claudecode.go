@@ -101,29 +101,6 @@ func (o *SetupClaudeCodeOptions) settingsPath() (string, error) {
 	return integrations.ClaudeSettingsPath(proc.Home(), proc.Getenv("CLAUDE_CONFIG_DIR"), wd, o.Project), nil
 }
 
-// rampartBinary is the absolute, symlink-free path of the binary hooks run.
-func (o *SetupClaudeCodeOptions) rampartBinary() (string, error) {
-	bin := o.Binary
-	if bin == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return "", withCode(ExitSoftware, fmt.Errorf("cannot find this rampart binary: %w", err), "pass --rampart-path")
-		}
-		bin = exe
-	}
-	abs, err := filepath.Abs(bin)
-	if err != nil {
-		return "", usageErrorf("", "--rampart-path %s: %v", bin, err)
-	}
-	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = resolved
-	}
-	if st, err := os.Stat(abs); err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {
-		return "", usageErrorf("", "%s is not an executable file", abs)
-	}
-	return abs, nil
-}
-
 func setupClaudeCodeRun(opts *SetupClaudeCodeOptions) error {
 	path, err := opts.settingsPath()
 	if err != nil {
@@ -137,7 +114,7 @@ func setupClaudeCodeRun(opts *SetupClaudeCodeOptions) error {
 		change, err = integrations.PlanClaudeCodeRemove(path, opts.Force)
 	} else {
 		var bin string
-		if bin, err = opts.rampartBinary(); err != nil {
+		if bin, err = resolveRampartBinary(opts.Binary); err != nil {
 			return err
 		}
 		prefix := ""
@@ -166,62 +143,37 @@ func setupClaudeCodeRun(opts *SetupClaudeCodeOptions) error {
 	}
 	out := opts.Proc.Out
 	if opts.DryRun {
-		if !change.Changed {
-			fmt.Fprintf(out, "%s: nothing to change\n", path)
-			return nil
-		}
-		fmt.Fprintf(out, "# %s would become:\n", path)
-		out.Write(change.After)
+		printDryRun(out, path, change.After, change.Changed, false)
 		return nil
 	}
 	if !change.Changed {
-		if opts.Remove {
-			fmt.Fprintf(out, "Claude Code: Rampart's hooks are not in %s; nothing changed.\n", path)
-		} else {
-			fmt.Fprintf(out, "Claude Code: already set up in %s; nothing changed.\n", path)
-			fmt.Fprintln(out, "Check it works: rampart setup claude-code --check")
-		}
+		printUnchanged(out, "Claude Code", "claude-code", path, opts.Remove)
 		return nil
 	}
 	backup, err := integrations.Apply(change, time.Now())
 	if err != nil {
 		return withCode(ExitCantCreate, err)
 	}
-	fmt.Fprintf(out, "Claude Code: updated %s\n", path)
-	for _, s := range change.Summary {
-		fmt.Fprintf(out, "  %s\n", s)
-	}
-	if backup != "" {
-		fmt.Fprintf(out, "  backup of the previous file: %s\n", backup)
-	}
+	printApplied(out, "Claude Code", path, false, change.Summary, backup)
 	if !opts.Remove {
-		fmt.Fprintln(out, "Check it works:  rampart setup claude-code --check")
-		fmt.Fprintln(out, "Claude Code sessions started from now on are protected; restart running ones.")
+		printSetUp(out, "claude-code", "Claude Code sessions started from now on are protected; restart running ones.")
 	}
 	return nil
 }
 
 // setupClaudeCodeCheck verifies the installed hooks and runs one.
 func setupClaudeCodeCheck(opts *SetupClaudeCodeOptions, path string) error {
-	out := opts.Proc.Out
-	failed := 0
-	report := func(ok bool, format string, args ...any) {
-		mark := "ok  "
-		if !ok {
-			mark = "FAIL"
-			failed++
-		}
-		fmt.Fprintf(out, "%s %s\n", mark, fmt.Sprintf(format, args...))
-	}
+	r := &setupReport{out: opts.Proc.Out}
+	report := r.line
 	data, err := os.ReadFile(path)
 	if err != nil {
 		report(false, "settings file %s: %v", path, err)
-		return setupCheckResult(failed)
+		return r.result("claude-code")
 	}
 	installed, err := integrations.InstalledClaudeCommands(data)
 	if err != nil {
 		report(false, "settings file %s is not valid: %v", path, err)
-		return setupCheckResult(failed)
+		return r.result("claude-code")
 	}
 	report(true, "settings file %s", path)
 	var pre string
@@ -239,21 +191,14 @@ func setupClaudeCodeCheck(opts *SetupClaudeCodeOptions, path string) error {
 		}
 	}
 	if pre != "" {
-		checkHookRuns(opts, pre, report)
+		checkHookRuns(pre, report)
 	}
-	return setupCheckResult(failed)
-}
-
-func setupCheckResult(failed int) error {
-	if failed > 0 {
-		return withCode(ExitDeny, fmt.Errorf("%d check(s) failed", failed), "run \"rampart setup claude-code\" to install or repair the hooks")
-	}
-	return nil
+	return r.result("claude-code")
 }
 
 // checkHookRuns runs the installed PreToolUse command the way Claude Code
 // would, with a call the standard policies deny, and checks the answer.
-func checkHookRuns(opts *SetupClaudeCodeOptions, command string, report func(bool, string, ...any)) {
+func checkHookRuns(command string, report func(bool, string, ...any)) {
 	words, err := shellwords.Parse(command)
 	if err != nil || len(words) == 0 {
 		report(false, "the hook command cannot be parsed: %v", err)

@@ -141,7 +141,7 @@ func setupCodexRun(opts *SetupCodexOptions) error {
 		}
 		change, err = integrations.PlanCodexRemove(path, opts.Force)
 	} else {
-		bin, err2 := (&SetupClaudeCodeOptions{Binary: opts.Binary}).rampartBinary()
+		bin, err2 := resolveRampartBinary(opts.Binary)
 		if err2 != nil {
 			return err2
 		}
@@ -155,12 +155,7 @@ func setupCodexRun(opts *SetupCodexOptions) error {
 		return withCode(ExitIOErr, err)
 	}
 	if opts.DryRun {
-		if !change.Changed {
-			fmt.Fprintf(out, "%s: nothing to change\n", path)
-		} else {
-			fmt.Fprintf(out, "# %s would become:\n", path)
-			out.Write(change.After)
-		}
+		printDryRun(out, path, change.After, change.Changed, false)
 		if !opts.Remove && !opts.NoTrust {
 			fmt.Fprintln(out, "# and Rampart's hooks would be trusted in Codex's config.toml (through codex app-server)")
 		}
@@ -171,17 +166,11 @@ func setupCodexRun(opts *SetupCodexOptions) error {
 		if err != nil {
 			return withCode(ExitCantCreate, err)
 		}
-		fmt.Fprintf(out, "Codex: updated %s\n", path)
-		for _, s := range change.Summary {
-			fmt.Fprintf(out, "  %s\n", s)
-		}
-		if backup != "" {
-			fmt.Fprintf(out, "  backup of the previous file: %s\n", backup)
-		}
+		printApplied(out, "Codex", path, false, change.Summary, backup)
 	}
 	if opts.Remove {
 		if !change.Changed {
-			fmt.Fprintf(out, "Codex: Rampart's hooks are not in %s; nothing changed.\n", path)
+			printUnchanged(out, "Codex", "codex", path, true)
 		}
 		if len(trusted) > 0 {
 			keys := make([]string, len(trusted))
@@ -217,8 +206,7 @@ func setupCodexRun(opts *SetupCodexOptions) error {
 	if trustNote != "" {
 		fmt.Fprintf(out, "  %s\n", trustNote)
 	}
-	fmt.Fprintln(out, "Check it works:  rampart setup codex --check")
-	fmt.Fprintln(out, "Codex sessions started from now on are protected; restart running ones.")
+	printSetUp(out, "codex", "Codex sessions started from now on are protected; restart running ones.")
 	return nil
 }
 

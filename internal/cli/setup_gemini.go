@@ -98,7 +98,7 @@ func setupGeminiRun(opts *SetupGeminiOptions) error {
 	if opts.Remove {
 		change, err = integrations.PlanGeminiRemove(path, opts.Force)
 	} else {
-		bin, err2 := (&SetupClaudeCodeOptions{Binary: opts.Binary}).rampartBinary()
+		bin, err2 := resolveRampartBinary(opts.Binary)
 		if err2 != nil {
 			return err2
 		}
@@ -113,40 +113,23 @@ func setupGeminiRun(opts *SetupGeminiOptions) error {
 	}
 	out := opts.Proc.Out
 	if opts.DryRun {
-		if !change.Changed {
-			fmt.Fprintf(out, "%s: nothing to change\n", path)
-			return nil
-		}
-		fmt.Fprintf(out, "# %s would become:\n", path)
-		out.Write(change.After)
+		printDryRun(out, path, change.After, change.Changed, false)
 		return nil
 	}
 	if !change.Changed {
-		if opts.Remove {
-			fmt.Fprintf(out, "Gemini CLI: Rampart's hooks are not in %s; nothing changed.\n", path)
-		} else {
-			fmt.Fprintf(out, "Gemini CLI: already set up in %s; nothing changed.\n", path)
-			fmt.Fprintln(out, "Check it works: rampart setup gemini --check")
-		}
+		printUnchanged(out, "Gemini CLI", "gemini", path, opts.Remove)
 		return nil
 	}
 	backup, err := integrations.Apply(change, time.Now())
 	if err != nil {
 		return withCode(ExitCantCreate, err)
 	}
-	fmt.Fprintf(out, "Gemini CLI: updated %s\n", path)
-	for _, s := range change.Summary {
-		fmt.Fprintf(out, "  %s\n", s)
-	}
-	if backup != "" {
-		fmt.Fprintf(out, "  backup of the previous file: %s\n", backup)
-	}
+	printApplied(out, "Gemini CLI", path, false, change.Summary, backup)
 	if !opts.Remove {
 		if off := integrations.GeminiHooksOff(change.After, ""); off != "" {
 			fmt.Fprintf(out, "  WARNING: %s; the hooks stay inert until you change that\n", off)
 		}
-		fmt.Fprintln(out, "Check it works:  rampart setup gemini --check")
-		fmt.Fprintln(out, "Gemini CLI sessions started from now on are protected; restart running ones.")
+		printSetUp(out, "gemini", "Gemini CLI sessions started from now on are protected; restart running ones.")
 	}
 	return nil
 }
