@@ -201,11 +201,7 @@ func (ClaudeCode) Answer(ev Event, d engine.Decision, opts Options) Answer {
 		return claudeAnswer("ask", askReason(ev, d))
 	}
 	if opts.ExplicitAllow {
-		reason := "Allowed by Rampart"
-		if d.Rule != "" {
-			reason += fmt.Sprintf(" (rule %s/%s)", d.Policy, d.Rule)
-		}
-		return claudeAnswer("allow", reason+".")
+		return claudeAnswer("allow", allowReason(d))
 	}
 	return Answer{}
 }
@@ -216,6 +212,5 @@ func (ClaudeCode) Refuse(ev *Event, problem string) Answer {
 	if ev != nil && ev.Phase != PhasePre {
 		return Answer{}
 	}
-	return claudeAnswer("deny", "Rampart could not check this tool call, so it is blocked (fail-closed): "+problem+
-		" Tell the user: they can run `rampart setup claude-code --check` to find the problem.")
+	return claudeAnswer("deny", refuseReason("claude-code", problem))
 }

@@ -202,11 +202,7 @@ func (Copilot) Answer(ev Event, d engine.Decision, opts Options) Answer {
 		return copilotAnswer("deny", askAsDenyReason(ev, d))
 	}
 	if opts.ExplicitAllow {
-		reason := "Allowed by Rampart"
-		if d.Rule != "" {
-			reason += fmt.Sprintf(" (rule %s/%s)", d.Policy, d.Rule)
-		}
-		return copilotAnswer("allow", reason+".")
+		return copilotAnswer("allow", allowReason(d))
 	}
 	return Answer{}
 }

@@ -115,6 +115,14 @@ func askAsDenyReason(ev Event, d engine.Decision) string {
 
 // refuseReason is the text of a fail-closed refusal; agent is the name
 // "rampart setup" knows the agent by.
+// allowReason is the reason of an explicit allow (Options.ExplicitAllow).
+func allowReason(d engine.Decision) string {
+	if d.Rule != "" {
+		return fmt.Sprintf("Allowed by Rampart (rule %s/%s).", d.Policy, d.Rule)
+	}
+	return "Allowed by Rampart."
+}
+
 func refuseReason(agent, problem string) string {
 	return "Rampart could not check this tool call, so it is blocked (fail-closed): " + problem +
 		" Tell the user: they can run `rampart setup " + agent + " --check` to find the problem."

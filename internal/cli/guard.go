@@ -63,10 +63,8 @@ narrowed, not closed.`,
   rampart guard --agent my-agent -- python3 agent.py`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch opts.Mode {
-			case "", "enforce", "monitor":
-			default:
-				return usageErrorf("", "--mode: want enforce or monitor, got %q", opts.Mode)
+			if err := checkEnforceOrMonitor(opts.Mode); err != nil {
+				return err
 			}
 			opts.Argv = args
 			if runF != nil {

@@ -54,10 +54,8 @@ system by "rampart setup AGENT".`,
   rampart wrap --mode monitor -- python3 my_agent.py`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch opts.Mode {
-			case "", "enforce", "monitor":
-			default:
-				return usageErrorf("", "--mode: want enforce or monitor, got %q", opts.Mode)
+			if err := checkEnforceOrMonitor(opts.Mode); err != nil {
+				return err
 			}
 			opts.Argv = args
 			if runF != nil {
@@ -115,6 +113,16 @@ func makeShims(parent, rampartSh string) (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// checkEnforceOrMonitor checks a --mode flag of a command that runs an
+// agent and either blocks (enforce, the default) or records only.
+func checkEnforceOrMonitor(mode string) error {
+	switch mode {
+	case "", "enforce", "monitor":
+		return nil
+	}
+	return usageErrorf("", "--mode: want enforce or monitor, got %q", mode)
 }
 
 func wrapRun(opts *WrapOptions) error {
