@@ -15,7 +15,9 @@
 //     the same loop unguarded, for the time added per exec;
 //
 //   - a Go program that does nothing, built static and stripped like
-//     Rampart's: the floor under any per-call Go process on this machine.
+//     Rampart's: the floor under any per-call Go process on this machine;
+//     and one that only execs "bash -c true", next to "bash -c true": the
+//     floor under any Go wrapper of the shell, rampart-sh included.
 //
 //     go run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh -n 300
 package main
@@ -54,7 +56,12 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(home)
-	hello, err := buildHello(home)
+	hello, err := buildGo(home, "hello", "package main\n\nfunc main() {}\n")
+	if err != nil {
+		fail(err)
+	}
+	// What any Go wrapper of the shell pays: start, then exec.
+	execer, err := buildGo(home, "execer", execerSource)
 	if err != nil {
 		fail(err)
 	}
@@ -110,6 +117,11 @@ func main() {
 		{"200 execs", loop(), nil},
 		{"200 execs, guard", loop(bin, "guard", "--"), nil},
 		{"Go, empty main", func() *exec.Cmd { return exec.Command(hello) }, nil},
+		{"Go, exec bash -c true", func() *exec.Cmd {
+			cmd := exec.Command(execer, "/bin/bash", "-c", "true")
+			cmd.Env, cmd.Dir = env, home
+			return cmd
+		}, nil},
 	}
 	times := make([][]time.Duration, len(kinds))
 	for i := 0; i < *n; i++ {
@@ -126,38 +138,57 @@ func main() {
 		}
 	}
 	fmt.Printf("whole processes, standard profile, %d runs each, interleaved; the hook reads a PreToolUse Bash \"git status\"\n", *n)
-	fmt.Printf("%-20s %10s %10s %10s\n", "", "median", "p90", "min")
+	fmt.Printf("%-22s %10s %10s %10s\n", "", "median", "p90", "min")
 	medians := make([]time.Duration, len(kinds))
 	for k, kind := range kinds {
 		ts := times[k]
 		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
 		medians[k] = ts[len(ts)/2]
-		fmt.Printf("%-20s %10s %10s %10s\n", kind.name, ms(medians[k]), ms(ts[len(ts)*9/10]), ms(ts[0]))
+		fmt.Printf("%-22s %10s %10s %10s\n", kind.name, ms(medians[k]), ms(ts[len(ts)*9/10]), ms(ts[0]))
 	}
 	fmt.Printf("hook (warm) minus /bin/true: %s; rampart-hook minus /bin/true: %s; rampart-sh minus bash: %s (medians)\n",
 		ms(medians[1]-medians[0]), ms(medians[2]-medians[0]), ms(medians[5]-medians[4]))
 	fmt.Printf("guard adds %s per exec (median of the loops' difference / %d)\n", ms((medians[7]-medians[6])/loopExecs), loopExecs)
-	fmt.Printf("a Go program that does nothing: %s over /bin/true (the floor under rampart-hook and rampart-sh)\n", ms(medians[8]-medians[0]))
+	fmt.Printf("a Go program that does nothing: %s over /bin/true (the floor under rampart-hook)\n", ms(medians[8]-medians[0]))
+	fmt.Printf("a Go program that only execs bash -c true: %s over bash -c true (the floor under rampart-sh)\n", ms(medians[9]-medians[4]))
 }
 
-// buildHello builds a Go program with an empty main in dir, static and
+// execerSource is a Go program that execs its arguments and does nothing
+// else: its start and the exec from a Go process (which must stop the
+// runtime's other threads and unmap its heap) are the part of
+// rampart-sh's cost that does not depend on what rampart-sh does.
+const execerSource = `package main
+
+import (
+	"os"
+	"syscall"
+)
+
+func main() {
+	err := syscall.Exec(os.Args[1], os.Args[1:], os.Environ())
+	os.Stderr.WriteString("execer: " + err.Error() + "\n")
+	os.Exit(127)
+}
+`
+
+// buildGo builds the Go program whose main.go is source in dir, static and
 // stripped as the Makefile builds Rampart, and returns its path.
-func buildHello(dir string) (string, error) {
-	src := filepath.Join(dir, "hello")
+func buildGo(dir, name, source string) (string, error) {
+	src := filepath.Join(dir, name)
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module hello\n\ngo 1.21\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module "+name+"\n\ngo 1.21\n"), 0o644); err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(source), 0o644); err != nil {
 		return "", err
 	}
-	out := filepath.Join(dir, "hello-bin")
+	out := filepath.Join(dir, name+"-bin")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
 	cmd.Dir, cmd.Env = src, append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build an empty Go program: %v\n%s", err, msg)
+		return "", fmt.Errorf("build the Go program %s: %v\n%s", name, err, msg)
 	}
 	return out, nil
 }
