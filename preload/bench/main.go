@@ -2,7 +2,8 @@
 // the same shell loops with and without the library, interleaved round by
 // round in one run, against a real `rampart serve` on a Unix socket (a
 // throwaway Rampart home, the standard profile). It prints the median time
-// per exec of each, the difference and the ratio, the cost of one check
+// per exec of each, the time added (the median of the rounds' differences
+// between checked and plain) and the ratio, the cost of one check
 // without a new process, and the server's CPU time per decision.
 //
 //	go run ./preload/bench -rampart bin/rampart   (make bench runs it)
@@ -128,12 +129,18 @@ func run(rampart, lib, checkloop string, scale float64) error {
 			}
 		}
 		p, l, q := median(times[0]), median(times[1]), median(times[2])
+		// Added: the median of each round's difference, so that the VM's
+		// drift between rounds cancels out.
+		added := make([]float64, rounds)
+		for r := range added {
+			added[r] = times[2][r] - times[0][r]
+		}
 		checks := float64(decisions) / float64(rounds*w.batch)
 		perDecision := "n/a"
 		if decisions > 0 {
 			perDecision = fmt.Sprintf("%.0f µs", cpu.Seconds()*1e6/float64(decisions))
 		}
-		fmt.Printf("%-16s %5d %8.0f µs %8.0f µs %8.0f µs %8.0f µs %5.2fx %7.1f %11s\n", w.name, rounds*w.batch, p, l, q, q-p,
+		fmt.Printf("%-16s %5d %8.0f µs %8.0f µs %8.0f µs %8.0f µs %5.2fx %7.1f %11s\n", w.name, rounds*w.batch, p, l, q, median(added),
 			q/p, checks, perDecision)
 	}
 
