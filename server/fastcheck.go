@@ -185,8 +185,9 @@ func (s *Server) answerAtOnce(c net.Conn, bufp *[]byte) bool {
 				// wrote: then the request comes only once this thread
 				// gives way. One sched_yield lets the client run; on
 				// another CPU it costs a system call. Without it such a
-				// request goes to a goroutine and waits for the poller,
-				// about 40 µs more (docs/benchmarks.md).
+				// request goes to a goroutine and waits for the poller:
+				// in a shell loop, a third of the checks, each waiting
+				// about 35 µs more (docs/preload.md).
 				yielded = true
 				yieldCPU()
 				continue
