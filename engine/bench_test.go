@@ -16,6 +16,9 @@ var benchCalls = []struct {
 	{"bash_c_nested_3", ToolCall{Tool: ToolExec, Command: `bash -c "sh -c 'bash -c \"ls -la /tmp\"'"`}},
 	{"read_ssh_key", ToolCall{Tool: ToolRead, Path: "~/.ssh/id_rsa"}},
 	{"argv_git_status", ToolCall{Tool: ToolExec, Argv: []string{"/usr/bin/git", "status"}}},
+	// An interpreter's inline code, which the profile's command_regex
+	// rules read.
+	{"python_c", ToolCall{Tool: ToolExec, Command: `python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])'`}},
 }
 
 // loadStandard compiles the embedded standard profile with home /home/dev.

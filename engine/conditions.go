@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -156,7 +155,7 @@ func compilePattern(kind patternKind, v string) (any, error) {
 		}
 		return strings.ToLower(v), nil
 	case patRegex:
-		re, err := regexp.Compile(v)
+		re, err := compileTextRegex(v)
 		if err != nil {
 			return nil, fmt.Errorf("bad regular expression %q: %w", v, err)
 		}
@@ -221,7 +220,7 @@ type when struct {
 	cmdMatch    []*glob
 	cmdNot      []*glob
 	cmdContains []string
-	cmdRegex    []*regexp.Regexp
+	cmdRegex    []*textRegex
 
 	names, namesNot []*glob
 	flags           []string
@@ -278,7 +277,7 @@ func compileWhen(conds []*condDef) *when {
 			case "command_contains":
 				w.cmdContains = append(w.cmdContains, cp.(string))
 			case "command_regex":
-				w.cmdRegex = append(w.cmdRegex, cp.(*regexp.Regexp))
+				w.cmdRegex = append(w.cmdRegex, cp.(*textRegex))
 			case "command_name":
 				w.names = append(w.names, cp.(*glob))
 			case "command_name_not":

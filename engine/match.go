@@ -183,7 +183,7 @@ func (w *when) textPositive(t string) bool {
 		}
 	}
 	for _, re := range w.cmdRegex {
-		if re.MatchString(t) {
+		if re.match(t) {
 			return true
 		}
 	}
