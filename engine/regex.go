@@ -56,8 +56,6 @@ func (r *textRegex) match(t string) bool {
 	return r.re.MatchString(t)
 }
 
-func (r *textRegex) String() string { return r.re.String() }
-
 // neededLiterals returns literal strings one of which every match of re
 // contains, lowercased; ok is false when there is no such set (of at most
 // maxNeeded strings, all ASCII). It must never be wrong the other way: a
