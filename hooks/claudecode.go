@@ -66,16 +66,7 @@ func claudeToolCall(tool string, input gjson.Result, cwd, home string) engine.To
 	str := func(key string) string { return input.Get(key).String() }
 	// Paths are made absolute the way the tool will resolve them, so
 	// the audit trail shows the file itself.
-	abs := func(p string) string {
-		switch {
-		case p == "" || filepath.IsAbs(p):
-		case (p == "~" || strings.HasPrefix(p, "~/")) && home != "":
-			p = filepath.Join(home, p[1:])
-		case !strings.HasPrefix(p, "~") && cwd != "":
-			p = filepath.Join(cwd, p)
-		}
-		return p
-	}
+	abs := func(p string) string { return absToolPath(p, cwd, home) }
 	switch tool {
 	case "Bash", "PowerShell", "Monitor":
 		return engine.ToolCall{Tool: engine.ToolExec, Command: str("command")}

@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -141,13 +140,8 @@ func codexOutcome(ev *Event, resp gjson.Result) {
 	}
 }
 
-// codexAnswer is Codex's documented PreToolUse deny; Claude Code's shape.
-func codexAnswer(reason string) Answer {
-	out, _ := json.Marshal(claudeOutput{claudeDecision{"PreToolUse", "deny", reason}})
-	return Answer{Stdout: append(out, '\n')}
-}
-
-// Answer encodes d. Only PreToolUse can block; an allow is always silent
+// Answer encodes d as Codex's documented PreToolUse deny, which has Claude
+// Code's shape. Only PreToolUse can block; an allow is always silent
 // (Codex rejects an allow without updatedInput), and an ask is a deny
 // that tells the model to ask the user.
 func (Codex) Answer(ev Event, d engine.Decision, _ Options) Answer {
@@ -156,9 +150,9 @@ func (Codex) Answer(ev Event, d engine.Decision, _ Options) Answer {
 	}
 	switch d.Decision {
 	case engine.ActionDeny:
-		return codexAnswer(denyReason(ev, d))
+		return claudeAnswer("deny", denyReason(ev, d))
 	case engine.ActionAsk:
-		return codexAnswer(askAsDenyReason(ev, d))
+		return claudeAnswer("deny", askAsDenyReason(ev, d))
 	}
 	return Answer{}
 }
@@ -169,7 +163,7 @@ func (c Codex) Refuse(ev *Event, problem string) Answer {
 	if ev != nil && ev.Phase != PhasePre {
 		return Answer{}
 	}
-	return codexAnswer(refuseReason(c.Agent(), problem))
+	return claudeAnswer("deny", refuseReason(c.Agent(), problem))
 }
 
 // Targets returns every file an apply_patch call writes, each as its own

@@ -139,13 +139,18 @@ func denyReason(ev Event, d engine.Decision) string {
 	} else {
 		b.WriteString(" by the default policy")
 	}
+	endSentence(&b, d.Message)
+	b.WriteString(" Do not retry it or reach the same result another way; if the task needs it, tell the user what you wanted to do and why, and let them run it or change the policy.")
+	return b.String()
+}
+
+// endSentence ends the sentence in b and adds the rule's message, if any.
+func endSentence(b *strings.Builder, message string) {
 	b.WriteString(".")
-	if msg := strings.TrimSpace(d.Message); msg != "" {
+	if msg := strings.TrimSpace(message); msg != "" {
 		b.WriteString(" ")
 		b.WriteString(msg)
 	}
-	b.WriteString(" Do not retry it or reach the same result another way; if the task needs it, tell the user what you wanted to do and why, and let them run it or change the policy.")
-	return b.String()
 }
 
 // askReason is the text shown with an ask: why a human must look.
@@ -155,11 +160,7 @@ func askReason(ev Event, d engine.Decision) string {
 	if d.Rule != "" {
 		fmt.Fprintf(&b, " (rule %s/%s)", d.Policy, d.Rule)
 	}
-	b.WriteString(".")
-	if msg := strings.TrimSpace(d.Message); msg != "" {
-		b.WriteString(" ")
-		b.WriteString(msg)
-	}
+	endSentence(&b, d.Message)
 	return b.String()
 }
 

@@ -104,11 +104,7 @@ func askAsDenyReason(ev Event, d engine.Decision) string {
 	if d.Rule != "" {
 		fmt.Fprintf(&b, " (rule %s/%s)", d.Policy, d.Rule)
 	}
-	b.WriteString(".")
-	if msg := strings.TrimSpace(d.Message); msg != "" {
-		b.WriteString(" ")
-		b.WriteString(msg)
-	}
+	endSentence(&b, d.Message)
 	b.WriteString(" This agent cannot ask the user from a hook. Do not retry it or reach the same result another way; ask the user: tell them what you wanted to do and why, and let them run it themselves or change the policy.")
 	return b.String()
 }
