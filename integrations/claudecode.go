@@ -135,7 +135,7 @@ const ClaudeShellPrefixKey = "CLAUDE_CODE_SHELL_PREFIX"
 func planClaudeCode(path, command, shellPrefix string, force, remove bool) (*Change, error) {
 	edit := hookGroupsEdit{path: path, agent: "claude-code", events: ClaudeCodeEvents, force: force, remove: remove}
 	if !remove {
-		edit.group = claudeGroup(command)
+		edit.group = matcherGroup(ClaudeCodeMatcher, "", command, ClaudeCodeHookTimeout)
 	}
 	c, err := edit.plan()
 	if err != nil {
@@ -167,24 +167,9 @@ func planClaudeCode(path, command, shellPrefix string, force, remove bool) (*Cha
 		c.Changed = !sameJSON(c.Before, c.After)
 	}
 	if !remove && c.Changed {
-		c.Summary = append(c.Summary, fmt.Sprintf("%s hooks (matcher %q) run: %s", strings.Join(ClaudeCodeEvents, ", "), ClaudeCodeMatcher, command))
+		c.Summary = append(c.Summary, hooksSummary(ClaudeCodeEvents, ClaudeCodeMatcher, command))
 	}
 	return c, nil
-}
-
-// claudeGroup is Rampart's matcher group for one event.
-func claudeGroup(command string) json.RawMessage {
-	type hook struct {
-		Type    string `json:"type"`
-		Command string `json:"command"`
-		Timeout int    `json:"timeout"`
-	}
-	g := struct {
-		Matcher string `json:"matcher"`
-		Hooks   []hook `json:"hooks"`
-	}{ClaudeCodeMatcher, []hook{{"command", command, ClaudeCodeHookTimeout}}}
-	raw, _ := json.Marshal(g)
-	return raw
 }
 
 // InstalledClaudeCommands lists, per event, the Rampart hook entries in

@@ -1,12 +1,10 @@
 package integrations
 
 import (
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -42,27 +40,12 @@ func CodexHooksPath(home, codexHome string) string {
 	return filepath.Join(CodexHome(home, codexHome), "hooks.json")
 }
 
-// codexGroup is Rampart's matcher group for one event.
-func codexGroup(command string) json.RawMessage {
-	type hook struct {
-		Type    string `json:"type"`
-		Command string `json:"command"`
-		Timeout int    `json:"timeout"`
-	}
-	g := struct {
-		Matcher string `json:"matcher"`
-		Hooks   []hook `json:"hooks"`
-	}{CodexMatcher, []hook{{"command", command, CodexHookTimeout}}}
-	raw, _ := json.Marshal(g)
-	return raw
-}
-
 // PlanCodex plans adding Rampart's hooks (running command) to the Codex
 // hooks file at path. force replaces a file that is not valid JSON.
 func PlanCodex(path, command string, force bool) (*Change, error) {
-	c, err := hookGroupsEdit{path: path, agent: "codex", events: CodexEvents, group: codexGroup(command), force: force}.plan()
+	c, err := hookGroupsEdit{path: path, agent: "codex", events: CodexEvents, group: matcherGroup(CodexMatcher, "", command, CodexHookTimeout), force: force}.plan()
 	if err == nil && c.Changed {
-		c.Summary = append(c.Summary, fmt.Sprintf("%s hooks (matcher %q) run: %s", strings.Join(CodexEvents, ", "), CodexMatcher, command))
+		c.Summary = append(c.Summary, hooksSummary(CodexEvents, CodexMatcher, command))
 	}
 	return c, err
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"strings"
 )
 
 // Gemini CLI reads hooks from settings.json (~/.gemini/settings.json for
@@ -39,30 +38,14 @@ func GeminiSettingsPath(home, projectDir string, project bool) string {
 	return filepath.Join(home, ".gemini", "settings.json")
 }
 
-// geminiGroup is Rampart's matcher group for one event.
-func geminiGroup(command string) json.RawMessage {
-	type hook struct {
-		Name    string `json:"name"`
-		Type    string `json:"type"`
-		Command string `json:"command"`
-		Timeout int    `json:"timeout"`
-	}
-	g := struct {
-		Matcher string `json:"matcher"`
-		Hooks   []hook `json:"hooks"`
-	}{GeminiMatcher, []hook{{GeminiHookName, "command", command, GeminiHookTimeoutMS}}}
-	raw, _ := json.Marshal(g)
-	return raw
-}
-
 // PlanGemini plans adding Rampart's hooks (running command) to the Gemini
 // CLI settings file at path. force replaces a file that is not valid JSON
 // (Gemini CLI accepts comments in it; Rampart's editor does not keep
 // them, so such a file is refused unless forced).
 func PlanGemini(path, command string, force bool) (*Change, error) {
-	c, err := hookGroupsEdit{path: path, agent: "gemini", events: GeminiEvents, group: geminiGroup(command), force: force}.plan()
+	c, err := hookGroupsEdit{path: path, agent: "gemini", events: GeminiEvents, group: matcherGroup(GeminiMatcher, GeminiHookName, command, GeminiHookTimeoutMS), force: force}.plan()
 	if err == nil && c.Changed {
-		c.Summary = append(c.Summary, fmt.Sprintf("%s hooks (matcher %q) run: %s", strings.Join(GeminiEvents, ", "), GeminiMatcher, command))
+		c.Summary = append(c.Summary, hooksSummary(GeminiEvents, GeminiMatcher, command))
 	}
 	return c, err
 }

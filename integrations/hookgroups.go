@@ -24,6 +24,29 @@ type hookGroupsEdit struct {
 	remove bool
 }
 
+// matcherGroup is Rampart's matcher group for one event: one command hook
+// with a timeout (in the agent's unit). name is left out when empty; only
+// Gemini CLI names its hooks.
+func matcherGroup(matcher, name, command string, timeout int) json.RawMessage {
+	type hook struct {
+		Name    string `json:"name,omitempty"`
+		Type    string `json:"type"`
+		Command string `json:"command"`
+		Timeout int    `json:"timeout"`
+	}
+	g := struct {
+		Matcher string `json:"matcher"`
+		Hooks   []hook `json:"hooks"`
+	}{matcher, []hook{{name, "command", command, timeout}}}
+	raw, _ := json.Marshal(g)
+	return raw
+}
+
+// hooksSummary is the summary line of an install.
+func hooksSummary(events []string, matcher, command string) string {
+	return fmt.Sprintf("%s hooks (matcher %q) run: %s", strings.Join(events, ", "), matcher, command)
+}
+
 // plan computes the change. The file's other members, their order and
 // their values are kept as written.
 func (e hookGroupsEdit) plan() (*Change, error) {
