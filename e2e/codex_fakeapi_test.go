@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -78,12 +79,7 @@ func (f *fakeResponses) Output(id string) (string, bool) {
 func (f *fakeResponses) Sent(s string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, b := range f.bodies {
-		if strings.Contains(b, s) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(f.bodies, func(b string) bool { return strings.Contains(b, s) })
 }
 
 func (f *fakeResponses) responses(w http.ResponseWriter, r *http.Request) {

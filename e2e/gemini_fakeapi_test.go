@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -83,12 +84,7 @@ func (f *fakeGemini) Response(i int) (geminiResponse, bool) {
 func (f *fakeGemini) Sent(s string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, b := range f.bodies {
-		if strings.Contains(b, s) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(f.bodies, func(b string) bool { return strings.Contains(b, s) })
 }
 
 func (f *fakeGemini) generate(w http.ResponseWriter, r *http.Request) {

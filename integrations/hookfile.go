@@ -98,14 +98,7 @@ func (h hookFile) plan(command string, force, remove bool) (*Edit, error) {
 			hooks.remove(event)
 		}
 	}
-	if hooks.len() > 0 {
-		raw, _ := hooks.marshal()
-		root.set("hooks", raw)
-	} else {
-		root.remove("hooks")
-	}
-	raw, _ := root.marshal()
-	if c.After, err = indent(raw); err != nil {
+	if c.After, err = withHooks(root, hooks); err != nil {
 		return nil, err
 	}
 	e := &Edit{Change: c}

@@ -102,14 +102,7 @@ func (e hookGroupsEdit) plan() (*Change, error) {
 			c.Summary = append(c.Summary, fmt.Sprintf("removed Rampart's %s hook", event))
 		}
 	}
-	if hooks.len() > 0 {
-		raw, _ := hooks.marshal()
-		root.set("hooks", raw)
-	} else {
-		root.remove("hooks")
-	}
-	raw, _ := root.marshal()
-	if c.After, err = indent(raw); err != nil {
+	if c.After, err = withHooks(root, hooks); err != nil {
 		return nil, err
 	}
 	if before == nil {

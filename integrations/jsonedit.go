@@ -121,3 +121,16 @@ func sameJSON(a, b []byte) bool {
 	jb, _ := json.Marshal(vb)
 	return bytes.Equal(ja, jb)
 }
+
+// withHooks puts hooks into root as its "hooks" member, or takes that
+// member out when hooks is empty, and returns root as the file's text.
+func withHooks(root, hooks *object) ([]byte, error) {
+	if hooks.len() > 0 {
+		raw, _ := hooks.marshal()
+		root.set("hooks", raw)
+	} else {
+		root.remove("hooks")
+	}
+	raw, _ := root.marshal()
+	return indent(raw)
+}
