@@ -16,8 +16,10 @@
 //
 //   - a Go program that does nothing, built static and stripped like
 //     Rampart's: the floor under any per-call Go process on this machine;
-//     and one that only execs "bash -c true", next to "bash -c true": the
-//     floor under any Go wrapper of the shell, rampart-sh included.
+//     one that only execs "bash -c true", next to "bash -c true": the
+//     floor under any Go wrapper of the shell; and the same linking the
+//     libraries rampart-sh cannot do without (./internal/benchproc/shfloor):
+//     the floor under rampart-sh.
 //
 //     go run ./internal/benchproc -rampart bin/rampart -rampart-sh bin/rampart-sh -n 300
 package main
@@ -64,6 +66,14 @@ func main() {
 	execer, err := buildGo(home, "execer", execerSource)
 	if err != nil {
 		fail(err)
+	}
+	// The same, with the libraries rampart-sh needs linked: built from
+	// this module, so run benchproc from the repository's root.
+	shfloor := filepath.Join(home, "shfloor")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", shfloor, "./internal/benchproc/shfloor")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := build.CombinedOutput(); err != nil {
+		fail(fmt.Errorf("build ./internal/benchproc/shfloor (run benchproc from the repository's root): %v\n%s", err, msg))
 	}
 	rampartHome := filepath.Join(home, ".rampart")
 	env := append(os.Environ(), "HOME="+home, "RAMPART_HOME="+rampartHome, "RAMPART_PROFILE=standard")
@@ -122,6 +132,11 @@ func main() {
 			cmd.Env, cmd.Dir = env, home
 			return cmd
 		}, nil},
+		{"Go + libraries, exec", func() *exec.Cmd {
+			cmd := exec.Command(shfloor, "/bin/bash", "-c", "true")
+			cmd.Env, cmd.Dir = env, home
+			return cmd
+		}, nil},
 	}
 	times := make([][]time.Duration, len(kinds))
 	for i := 0; i < *n; i++ {
@@ -150,7 +165,8 @@ func main() {
 		ms(medians[1]-medians[0]), ms(medians[2]-medians[0]), ms(medians[5]-medians[4]))
 	fmt.Printf("guard adds %s per exec (median of the loops' difference / %d)\n", ms((medians[7]-medians[6])/loopExecs), loopExecs)
 	fmt.Printf("a Go program that does nothing: %s over /bin/true (the floor under rampart-hook)\n", ms(medians[8]-medians[0]))
-	fmt.Printf("a Go program that only execs bash -c true: %s over bash -c true (the floor under rampart-sh)\n", ms(medians[9]-medians[4]))
+	fmt.Printf("a Go program that only execs bash -c true: %s over bash -c true (the floor under any Go wrapper of the shell)\n", ms(medians[9]-medians[4]))
+	fmt.Printf("the same, linking the shell parser, regexp, SHA-256 and JSON: %s over bash -c true (the floor under rampart-sh)\n", ms(medians[10]-medians[4]))
 }
 
 // execerSource is a Go program that execs its arguments and does nothing
