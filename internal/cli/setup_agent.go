@@ -52,8 +52,8 @@ func newCmdSetupAgent(proc *Process, doc setupAgentDoc, runF func(*SetupAgentOpt
 		Example: doc.example,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Check && (opts.Remove || opts.Force || opts.DryRun) {
-				return usageErrorf("", "--check cannot be combined with --remove, --force or --dry-run")
+			if err := checkAlone(opts.Check, opts.Remove, opts.Force, opts.DryRun); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -182,6 +182,16 @@ func setupAgentRun(opts *SetupAgentOptions) error {
 
 // What every "rampart setup AGENT" prints about the files it plans to
 // change, changed, or found set up already.
+
+// checkAlone refuses --check together with a flag that changes or would
+// change the hooks: --check only reads them, so the other flag would be
+// silently ignored.
+func checkAlone(check, remove, force, dryRun bool) error {
+	if check && (remove || force || dryRun) {
+		return usageErrorf("", "--check cannot be combined with --remove, --force or --dry-run")
+	}
+	return nil
+}
 
 // printDryRun says what --dry-run would have done to path.
 func printDryRun(out io.Writer, path string, after []byte, changed, remove bool) {

@@ -90,3 +90,16 @@ func TestSetupAllAsks(t *testing.T) {
 		}
 	}
 }
+
+// Every setup command refuses --check with a flag it would otherwise
+// ignore, the same way, before touching anything.
+func TestSetupCheckAlone(t *testing.T) {
+	for _, agent := range []string{"claude-code", "codex", "gemini", "cursor", "copilot", "cline", "windsurf"} {
+		for _, other := range []string{"--dry-run", "--remove", "--force"} {
+			code, stderr := run(t, nil, "setup", agent, "--check", other)
+			if code != ExitUsage || !strings.Contains(stderr, "--check cannot be combined with --remove, --force or --dry-run") {
+				t.Errorf("setup %s --check %s: exit %d\n%s", agent, other, code, stderr)
+			}
+		}
+	}
+}

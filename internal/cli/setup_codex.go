@@ -65,8 +65,8 @@ hooks and their trust records.`,
   rampart setup codex --remove`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Check && (opts.Remove || opts.Force) {
-				return usageErrorf("", "--check cannot be combined with --remove or --force")
+			if err := checkAlone(opts.Check, opts.Remove, opts.Force, opts.DryRun); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
