@@ -44,23 +44,37 @@ type Invocation struct {
 	Script string
 	// Interactive is true with -i.
 	Interactive bool
-	// Login is true with -l or --login (or argv[0] starting with "-").
+	// Login is true with -l or --login.
 	Login bool
+	// InfoOnly is true with --help or --version: bash prints and exits
+	// without running anything (Mode and Command are then unset).
+	InfoOnly bool
+	// StartupOption is the last option that changes which startup file an
+	// interactive bash reads (--norc, --rcfile, --init-file, --posix,
+	// -o posix), as given; "" without one.
+	StartupOption string
 	// Args are the original arguments (without argv[0]), passed to the
 	// real shell unchanged.
 	Args []string
 }
 
-// optionsWithArgument take the next word as their value.
-var optionsWithArgument = map[string]bool{"-o": true, "+o": true, "-O": true, "+O": true}
+// bashLongOptions are the long options bash reads before any other: true
+// for those that take the next word as their value. bash accepts them with
+// one dash as well as two (-norc, -rcfile FILE).
+var bashLongOptions = map[string]bool{
+	"debug": false, "debugger": false, "dump-po-strings": false, "dump-strings": false,
+	"help": false, "init-file": true, "login": false, "noediting": false, "noprofile": false,
+	"norc": false, "posix": false, "pretty-print": false, "rcfile": true, "restricted": false,
+	"verbose": false, "version": false,
+}
 
-var longOptionsWithArgument = map[string]bool{"--rcfile": true, "--init-file": true}
-
-// ParseArgs reads a shell's arguments the way bash does: options first
-// (single letters may be combined, as in -lc or -ec; -o, +o, -O and +O take
-// a value; long options such as --login and --norc), then, with -c, the
-// command string and $0 and the positional parameters; without -c, a
-// script file and its arguments, or nothing.
+// ParseArgs reads a shell's arguments the way bash does: first its long
+// options (--login, --norc, --rcfile FILE, also spelled with one dash),
+// then single-letter options, combined or not, after - or + alike (+c still
+// means -c; -o, +o, -O and +O take the next word as their value when there
+// is one), up to "-", "--" or the first word that is not an option; then,
+// with -c, the command string and $0 and the positional parameters;
+// without it, a script file and its arguments, or nothing.
 //
 // isFile tells whether a word names an existing file: a single argument
 // that is not a file but looks like a command line is Claude Code's prefix
@@ -68,59 +82,70 @@ var longOptionsWithArgument = map[string]bool{"--rcfile": true, "--init-file": t
 // there is no script.
 func ParseArgs(args []string, isFile func(string) bool, stdinIsTerminal bool) (*Invocation, error) {
 	inv := &Invocation{Args: args}
-	command, readStdin := false, false
 	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if a == "--" || a == "-" {
-			i++
-			break
+	for ; i < len(args) && strings.HasPrefix(args[i], "-"); i++ {
+		name, long := args[i][1:], false
+		if strings.HasPrefix(name, "-") && len(name) > 1 {
+			name, long = name[1:], true
 		}
-		if strings.HasPrefix(a, "--") {
-			switch {
-			case a == "--login":
-				inv.Login = true
-			case longOptionsWithArgument[a]:
-				if i+1 >= len(args) {
-					return nil, fmt.Errorf("%s: option requires an argument", a)
-				}
-				i++
+		takesValue, known := bashLongOptions[name]
+		if !known {
+			if long {
+				return nil, fmt.Errorf("%s: invalid option", args[i])
 			}
-			// Other long options (--norc, --noprofile, --posix, ...) pass
-			// through to the real shell.
-			continue
+			break // single-letter options
 		}
-		if len(a) < 2 || (a[0] != '-' && a[0] != '+') {
-			break
-		}
-		if optionsWithArgument[a] {
+		switch {
+		case name == "login":
+			inv.Login = true
+		case name == "help" || name == "version":
+			inv.InfoOnly = true
+		case name == "norc" || name == "posix":
+			inv.StartupOption = args[i]
+		case takesValue:
 			if i+1 >= len(args) {
-				return nil, fmt.Errorf("%s: option requires an argument", a)
+				return nil, fmt.Errorf("%s: option requires an argument", name)
 			}
+			inv.StartupOption = args[i]
 			i++
-			continue
 		}
+	}
+	if inv.InfoOnly {
+		return inv, nil // bash prints and exits before reading anything else
+	}
+	command, readStdin := false, false
+	for i < len(args) {
+		a := args[i]
+		if a == "-" || a == "--" {
+			i++
+			break
+		}
+		if a == "" || a[0] != '-' && a[0] != '+' {
+			break
+		}
+		next := i + 1
 		for _, r := range a[1:] {
-			if a[0] == '+' {
-				continue
-			}
 			switch r {
 			case 'c':
 				command = true
 			case 'l':
 				inv.Login = true
-			case 'i':
-				inv.Interactive = true
 			case 's':
 				readStdin = true
+			case 'i':
+				inv.Interactive = a[0] == '-'
 			case 'o', 'O':
-				// Combined as in -eo pipefail: the value is the next word.
-				if i+1 >= len(args) {
-					return nil, fmt.Errorf("-%c: option requires an argument", r)
+				// -eo pipefail: the value is the next word. Without one,
+				// bash lists the options and goes on.
+				if next < len(args) {
+					if r == 'o' && a[0] == '-' && args[next] == "posix" {
+						inv.StartupOption = "-o posix"
+					}
+					next++
 				}
-				i++
 			}
 		}
+		i = next
 	}
 	rest := args[i:]
 	switch {
@@ -129,11 +154,9 @@ func ParseArgs(args []string, isFile func(string) bool, stdinIsTerminal bool) (*
 			return nil, fmt.Errorf("-c: option requires an argument")
 		}
 		inv.Mode, inv.Command = ModeCommand, rest[0]
-	case readStdin:
-		inv.Mode = ModeStdin
-	case len(rest) == 0 && i == len(args) && (inv.Interactive || stdinIsTerminal):
+	case (readStdin || len(rest) == 0) && (inv.Interactive || stdinIsTerminal):
 		inv.Mode = ModeInteractive
-	case len(rest) == 0:
+	case readStdin || len(rest) == 0:
 		inv.Mode = ModeStdin
 	case len(args) == 1 && !isFile(rest[0]) && looksLikeCommandLine(rest[0]):
 		inv.Mode, inv.Command = ModePrefix, rest[0]

@@ -28,6 +28,21 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-O", "extglob", "-c", "x"}, false, ModeCommand, "x", "", false, false},
 		{[]string{"--norc", "--noprofile", "-c", "x"}, false, ModeCommand, "x", "", false, false},
 		{[]string{"--rcfile", "/tmp/rc", "-c", "x"}, false, ModeCommand, "x", "", false, false},
+		// bash's own spellings: + sets c, l and s too; long options with
+		// one dash; a lone + is an empty option group; -o without a value.
+		{[]string{"+c", "x"}, false, ModeCommand, "x", "", false, false},
+		{[]string{"+", "-c", "x"}, false, ModeCommand, "x", "", false, false},
+		{[]string{"+eo", "pipefail", "-c", "x"}, false, ModeCommand, "x", "", false, false},
+		{[]string{"-noprofile", "-c", "x", "a", "b"}, false, ModeCommand, "x", "", false, false},
+		{[]string{"-rcfile", "/tmp/rc", "-c", "x"}, false, ModeCommand, "x", "", false, false},
+		{[]string{"-login", "-c", "x"}, false, ModeCommand, "x", "", true, false},
+		{[]string{"+l", "-c", "x"}, false, ModeCommand, "x", "", true, false},
+		{[]string{"-xec", "x"}, false, ModeCommand, "x", "", false, false},
+		{[]string{"-o"}, false, ModeStdin, "", "", false, false},
+		{[]string{"+O"}, false, ModeStdin, "", "", false, false},
+		{[]string{"-i", "+i"}, false, ModeStdin, "", "", false, false},
+		{[]string{"-s"}, true, ModeInteractive, "", "", false, false},
+		{[]string{"", "a"}, false, ModeScript, "", "", false, false},
 		{[]string{"script.sh", "a", "b"}, false, ModeScript, "", "script.sh", false, false},
 		{[]string{"-e", "script.sh"}, false, ModeScript, "", "script.sh", false, false},
 		{[]string{"--", "./run"}, false, ModeScript, "", "./run", false, false},
@@ -50,7 +65,15 @@ func TestParseArgs(t *testing.T) {
 			t.Errorf("%q: got %+v (mode %v)", tt.args, inv, inv.Mode)
 		}
 	}
-	for _, bad := range [][]string{{"-c"}, {"-o"}, {"--rcfile"}, {"-lc"}} {
+	inv, err := ParseArgs([]string{"--version", "-c", "x"}, isFile, false)
+	if err != nil || !inv.InfoOnly || inv.Command != "" {
+		t.Errorf("--version: %+v, %v", inv, err)
+	}
+	inv, err = ParseArgs([]string{"-i", "-o", "posix"}, isFile, false)
+	if err != nil || inv.StartupOption != "-o posix" {
+		t.Errorf("-o posix: %+v, %v", inv, err)
+	}
+	for _, bad := range [][]string{{"-c"}, {"--rcfile"}, {"-lc"}, {"--nosuch", "-c", "x"}} {
 		if _, err := ParseArgs(bad, isFile, false); err == nil {
 			t.Errorf("%q: no error", bad)
 		}

@@ -188,3 +188,50 @@ func TestScriptWithDynamicNames(t *testing.T) {
 		t.Fatalf("-c: %+v", res)
 	}
 }
+
+// Every spelling bash reads as -c, and a script bash finds on PATH, is
+// checked: a denied command does not run.
+func TestDeniedInEveryOptionSpelling(t *testing.T) {
+	sh, err := rampartSh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, env := sandboxEnv(t)
+	marker := filepath.Join(home, "marker")
+	denied := "touch " + marker + " && cat ~/.ssh/id_rsa"
+	bin := filepath.Join(home, "bin")
+	os.MkdirAll(bin, 0o755)
+	os.WriteFile(filepath.Join(bin, "tool.sh"), []byte(denied+"\n"), 0o644)
+	forms := [][]string{
+		{"+c", denied},
+		{"+", "-c", denied},
+		{"+eo", "pipefail", "-c", denied},
+		{"-noprofile", "-c", denied, "x", "y"},
+		{"-rcfile", "/dev/null", "-c", denied},
+		{"tool.sh"},
+	}
+	for _, args := range forms {
+		res := runShell(t, append(env, "PATH="+bin+":"+os.Getenv("PATH")), "", t.TempDir(), append([]string{sh}, args...)...)
+		if res.code != ExitBlocked || !strings.HasPrefix(res.stderr, "rampart: blocked: ") {
+			t.Errorf("%q: %+v", args, res)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%q: the denied command ran", args)
+		}
+	}
+	// -o and +O without a value list the options, then bash reads stdin.
+	for _, opt := range []string{"-o", "+O"} {
+		res := runShell(t, env, denied+"\n", home, sh, opt)
+		if res.code != ExitBlocked {
+			t.Errorf("%s with a script on stdin: %+v", opt, res)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%s: the denied command ran", opt)
+		}
+	}
+	// --version prints without waiting for stdin to end.
+	want := runShell(t, env, "", home, "bash", "--version")
+	if got := runShell(t, env, denied+"\n", home, sh, "--version"); got != want {
+		t.Errorf("--version: %+v, want %+v", got, want)
+	}
+}

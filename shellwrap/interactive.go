@@ -29,25 +29,59 @@ func (e *Env) interactive(real string, inv *Invocation) int {
 		fmt.Fprintf(e.Stderr, "rampart-sh: interactive %s sessions cannot be checked command by command; use bash (RAMPART_REAL_SHELL=/bin/bash), or run commands with -c\n", filepath.Base(real))
 		return ExitBlocked
 	}
-	rc, err := writeRCFile(rampartHome(e.Getenv), e.Self, inv.Login)
+	if inv.StartupOption != "" {
+		// bash would read another startup file than the one that sets
+		// up the checking, or none.
+		fmt.Fprintf(e.Stderr, "rampart-sh: an interactive bash started with %s cannot be checked command by command; start it without that option, or run commands with -c\n", inv.StartupOption)
+		return ExitBlocked
+	}
+	login := inv.Login || strings.HasPrefix(filepath.Base(e.Args[0]), "-") // -bash
+	rc, err := writeRCFile(rampartHome(e.Getenv), e.Self, login)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "rampart-sh: cannot set up command checking: %v\n", err)
 		return ExitBlocked
 	}
 	// A login shell ignores --rcfile: the rc file reads the login files
 	// itself instead.
-	var argv []string
-	argv = append(argv, "bash", "--rcfile", rc)
-	for _, a := range inv.Args {
-		if a == "--login" || a == "-l" {
-			continue
-		}
-		argv = append(argv, a)
-	}
+	argv := append([]string{"bash", "--rcfile", rc}, withoutLoginOptions(inv.Args)...)
 	if !inv.Interactive {
 		argv = append(argv, "-i")
 	}
 	return e.execArgv(real, argv)
+}
+
+// withoutLoginOptions returns bash arguments without the options that make
+// a login shell: --login, -login, and the l of -l, -li or +l.
+func withoutLoginOptions(args []string) []string {
+	var out []string
+	i := 0
+	for ; i < len(args) && strings.HasPrefix(args[i], "-"); i++ {
+		name := strings.TrimPrefix(strings.TrimPrefix(args[i], "-"), "-")
+		if _, known := bashLongOptions[name]; !known {
+			break
+		}
+		if name != "login" {
+			out = append(out, args[i])
+		}
+	}
+	for i < len(args) {
+		a := args[i]
+		if a == "" || a == "-" || a == "--" || a[0] != '-' && a[0] != '+' {
+			break
+		}
+		next := i + 1
+		for _, r := range a[1:] {
+			if (r == 'o' || r == 'O') && next < len(args) {
+				next++ // the option's value
+			}
+		}
+		if letters := strings.ReplaceAll(a[1:], "l", ""); letters != "" {
+			out = append(out, a[:1]+letters)
+		}
+		out = append(out, args[i+1:next]...)
+		i = next
+	}
+	return append(out, args[i:]...)
 }
 
 // writeRCFile writes the session's rc file under RAMPART_HOME/run (or the
@@ -73,26 +107,39 @@ func writeRCFile(home, self string, login bool) (string, error) {
 	} else {
 		b.WriteString("[ -r ~/.bashrc ] && . ~/.bashrc\n")
 	}
+	// The trap judges a line as a whole, once, when the newest history
+	// entry is a new one: that entry is the line. A line that history did
+	// not keep (history off, HISTCONTROL=ignorespace, the first line of
+	// the session, whose entry cannot be told from one loaded from
+	// HISTFILE) is judged simple command by simple command. \# is the
+	// number of the line being run.
 	fmt.Fprintf(&b, `rm -f %s
-__rampart_hist=
+printf '%%s\n' 'rampart-sh: every command line of this bash session is checked by Rampart before it runs (DEBUG trap).' >&2
+__rampart_line=
+__rampart_entry=
 __rampart_status=0
 __rampart_check() {
   [ -n "${COMP_LINE-}" ] && return 0
   case "$BASH_COMMAND" in __rampart_*|"$PROMPT_COMMAND") return 0;; esac
-  local line
-  line=$(HISTTIMEFORMAT= builtin fc -ln -0 2>/dev/null)
-  if [ -n "$line" ] && [ "$HISTCMD" = "$__rampart_hist" ]; then
+  local line='\#' last entry
+  line=${line@P}
+  if [ "$line" = "$__rampart_line" ]; then
     return $__rampart_status
   fi
-  if [ -z "$line" ]; then line=$BASH_COMMAND; fi
-  __rampart_hist=$HISTCMD
-  %s %s "$line"
-  __rampart_status=$?
-  return $__rampart_status
+  last=$(HISTTIMEFORMAT= builtin fc -l -0 2>/dev/null)
+  entry=${last%%%%[!0-9]*}
+  if [ -n "$entry" ] && [ -n "$__rampart_entry" ] && [ "$entry" -gt "$__rampart_entry" ]; then
+    __rampart_entry=$entry
+    __rampart_line=$line
+    %[2]s %[3]s "${last#*	}"
+    __rampart_status=$?
+    return $__rampart_status
+  fi
+  [ -n "$entry" ] && __rampart_entry=$entry
+  %[2]s %[3]s "$BASH_COMMAND"
 }
 shopt -s extdebug
 trap '__rampart_check' DEBUG
-printf '%%s\n' 'rampart-sh: every command line of this bash session is checked by Rampart before it runs (DEBUG trap).' >&2
 `, shellQuote(f.Name()), shellQuote(self), checkLineFlag)
 	if _, err := f.WriteString(b.String()); err != nil {
 		return "", err

@@ -3,6 +3,7 @@ package shellwrap
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,52 @@ func TestInteractiveChecksEachLine(t *testing.T) {
 	// The rc file removes itself.
 	if m, _ := filepath.Glob(filepath.Join(home, ".rampart", "run", "bashrc-*")); len(m) != 0 {
 		t.Errorf("rc files left: %v", m)
+	}
+}
+
+// Lines that history does not hold as a new entry are still checked: the
+// first line of a session, lines after "set +o history" and lines that
+// HISTCONTROL=ignorespace leaves out. Options that would replace the rc
+// file that sets up the checking are refused, and login options are
+// dropped instead of letting bash ignore it.
+func TestInteractiveChecksLinesOutsideHistory(t *testing.T) {
+	sh, err := rampartSh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, env := sandboxEnv(t)
+	denied := "cat ~/.ssh/id_rsa"
+	inputs := []string{
+		denied + "\necho after\n",
+		"echo first\nset +o history\n" + denied + "\necho after\n",
+		"echo first\nHISTCONTROL=ignorespace\n " + denied + "\necho after\n",
+	}
+	for _, args := range [][]string{{"-i"}, {"-li"}, {"-login", "-i"}} {
+		for _, input := range inputs {
+			res := runShell(t, env, input, home, append([]string{sh}, args...)...)
+			if strings.Contains(res.stdout, "FAKE-KEY") || !strings.Contains(res.stdout, "after") || !strings.Contains(res.stderr, "rampart: blocked: "+denied) {
+				t.Errorf("%q %q: %+v", args, input, res)
+			}
+		}
+	}
+	for _, args := range [][]string{{"--norc", "-i"}, {"--rcfile", "/dev/null", "-i"}, {"-init-file", "/dev/null", "-i"}, {"--posix", "-i"}, {"-o", "posix", "-i"}} {
+		res := runShell(t, env, denied+"\n", home, append([]string{sh}, args...)...)
+		if res.code != ExitBlocked || strings.Contains(res.stdout, "FAKE-KEY") {
+			t.Errorf("%q: %+v", args, res)
+		}
+	}
+}
+
+func TestWithoutLoginOptions(t *testing.T) {
+	tests := []struct{ in, want []string }{
+		{[]string{"-li"}, []string{"-i"}},
+		{[]string{"--login", "-i"}, []string{"-i"}},
+		{[]string{"-login", "--noprofile", "-l", "-o", "vi", "+l"}, []string{"--noprofile", "-o", "vi"}},
+		{[]string{"-lo", "emacs", "-s", "a", "-l"}, []string{"-o", "emacs", "-s", "a", "-l"}},
+	}
+	for _, tt := range tests {
+		if got := withoutLoginOptions(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("withoutLoginOptions(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -1,8 +1,10 @@
 package shellwrap
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,8 +68,9 @@ func Run(e *Env) int {
 		return e.execShell(real, args)
 	}
 	inv, err := ParseArgs(args, isFile, isTerminal(e.Stdin))
-	if err != nil {
-		// Nothing will run: the real shell reports the mistake itself.
+	if err != nil || inv.InfoOnly {
+		// Nothing will run: the real shell reports the mistake itself,
+		// or prints its --help or --version.
 		return e.execShell(real, args)
 	}
 	switch inv.Mode {
@@ -91,7 +94,7 @@ func Run(e *Env) int {
 		}
 		return e.execArgv(real, []string{filepath.Base(real), "-c", inv.Command})
 	case ModeScript:
-		data, err := readLimited(inv.Script)
+		data, err := readLimited(scriptPath(inv.Script, e.Getenv("PATH")))
 		if err != nil {
 			// The real shell reports a missing or unreadable script.
 			return e.execShell(real, args)
@@ -271,6 +274,25 @@ func isTerminal(f *os.File) bool {
 	}
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
+}
+
+// scriptPath is the file bash runs for "bash NAME": NAME itself, or, when
+// there is no such file and NAME has no slash, the first readable file
+// called NAME in a directory of PATH.
+func scriptPath(name, path string) string {
+	if _, err := os.Stat(name); !errors.Is(err, fs.ErrNotExist) || strings.Contains(name, "/") {
+		return name
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		candidate := filepath.Join(dir, name)
+		if isFile(candidate) && unix.Access(candidate, unix.R_OK) == nil {
+			return candidate
+		}
+	}
+	return name
 }
 
 func readLimited(path string) ([]byte, error) {
