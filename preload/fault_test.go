@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -239,5 +240,24 @@ func TestTooLargeToCheck(t *testing.T) {
 	if r.stdout != "true 0\ntouch 126\n" || !strings.Contains(r.stderr, "rampart: blocked: touch checked-marker x000") ||
 		!strings.Contains(r.stderr, "cannot be checked") {
 		t.Errorf("stdout %q, stderr:\n%.600s", r.stdout, r.stderr)
+	}
+}
+
+// A program whose LD_PRELOAD was too long for the library to keep (over
+// 4 KiB) has no trusted value to put back: a child's own LD_PRELOAD is
+// then left alone, also when other settings in its environment are fixed.
+func TestChildPreloadKeptWithoutATrustedOne(t *testing.T) {
+	need(t, "python3")
+	s := newSandbox(t)
+	url := realServer(t, s, "test-token")
+	env := s.libraryEnv(url, false, "LD_PRELOAD="+build.lib+strings.Repeat(" ", 5000))
+	r := s.exec(env, "python3", "-c", `
+import os
+os.execve("/usr/bin/env", ["env"], {"LD_PRELOAD": "libm.so.6", "RAMPART_MODE": "disabled", "FOO": "1"})
+`)
+	lines := strings.Split(r.stdout, "\n")
+	if !slices.Contains(lines, "LD_PRELOAD=libm.so.6") || !slices.Contains(lines, "FOO=1") ||
+		slices.Contains(lines, "RAMPART_MODE=disabled") || !slices.Contains(lines, "RAMPART_URL="+url) {
+		t.Errorf("the child's environment:\n%s\nwant its own LD_PRELOAD and FOO kept, RAMPART_MODE dropped, RAMPART_URL put back\n%s", r.stdout, r.stderr)
 	}
 }

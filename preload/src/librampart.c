@@ -248,7 +248,8 @@ static int spawn_checked(int search, pid_t *pid, const char *path, const posix_s
 		return ENOSYS;
 	if (!rp_active())
 		return real(pid, path, actions, attr, argv, envp);
-	struct rp_exe exe = {.kind = search ? RP_EXE_SEARCH : RP_EXE_PATH, .name = path, .fd = -1};
+	struct rp_exe exe = {.kind = search ? RP_EXE_SEARCH : RP_EXE_PATH, .name = path, .fd = -1,
+	                     .may_chdir = actions != NULL};
 	int denied = rp_check_exec(&exe, argv);
 	if (denied)
 		return denied;

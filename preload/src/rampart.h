@@ -125,6 +125,8 @@ struct rp_exe {
 	const char *name; /* path or file name; NULL for RP_EXE_FD */
 	int fd;           /* dirfd (RP_EXE_AT) or fd (RP_EXE_FD) */
 	int at_flags;     /* execveat flags */
+	int may_chdir;    /* posix_spawn file actions run first: a relative
+	                   * name may be found in another directory */
 };
 
 /* rp_check_exec asks the server about running exe with argv and returns 0

@@ -4,6 +4,7 @@
  * blocked.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -177,16 +178,38 @@ static int enter(pid_t *me)
 
 static void leave(void) { busy_pid = 0; }
 
+/* nothing_to_run reports whether the real call will find no file at all
+ * and fail with ENOENT (or ENOTDIR) by itself. Python and libuv try execve
+ * on every $PATH entry in turn; asking about each missing candidate would
+ * cost a round trip and print a "blocked" line each. The file is looked
+ * up the way the kernel will look it up, never through exe_path alone:
+ * the /proc/self/fd link of a deleted file or a memfd names no file, and
+ * a directory's link may be too long to join to a name. */
+static int nothing_to_run(const struct rp_exe *exe, const char *exe_path)
+{
+	struct stat st;
+	int rc;
+	switch (exe->kind) {
+	case RP_EXE_FD:
+		return 0;
+	case RP_EXE_AT:
+		rc = fstatat(exe->fd, exe->name != NULL ? exe->name : "", &st, exe->at_flags & AT_EMPTY_PATH);
+		break;
+	default:
+		/* File actions may change directory before the exec (addchdir):
+		 * where a relative name leads is not known here. */
+		if (exe->may_chdir && exe_path[0] != '/')
+			return 0;
+		rc = stat(exe_path, &st);
+	}
+	return rc != 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
 __attribute__((noinline)) static int check_exec(const struct rp_exe *exe, char *const argv[])
 {
 	char path[PATH_MAX], cwd[PATH_MAX];
 	const char *exe_path = rp_resolve_exe(exe, path, sizeof path);
-	/* Nothing to run: the real call fails with ENOENT (or ENOTDIR) by
-	 * itself. Python and libuv try execve on every $PATH entry in turn;
-	 * asking about each missing candidate would cost a round trip and
-	 * print a "blocked" line each. */
-	struct stat st;
-	if (exe->kind != RP_EXE_FD && stat(exe_path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+	if (nothing_to_run(exe, exe_path))
 		return 0;
 	const char *dir = getcwd(cwd, sizeof cwd);
 	struct shown what = {.argv = argv};

@@ -125,7 +125,10 @@ char *const *rp_env_fix(char *const envp[], struct rp_envbuf *buf)
 		int i = managed(envp[j]);
 		if (i < 0) {
 			vec[k++] = envp[j];
-		} else if (!added[i] && rp_cfg.env[i].entry != NULL) {
+		} else if (!added[i] && (rp_cfg.env[i].entry != NULL || i == RP_ENV_LD_PRELOAD)) {
+			/* Without a trusted LD_PRELOAD (not set, or too long to
+			 * keep) there is nothing to put back: the child's own
+			 * stays, as entry_ok says. */
 			added[i] = 1;
 			if (entry_ok(i, envp[j]))
 				vec[k++] = envp[j];
@@ -134,7 +137,7 @@ char *const *rp_env_fix(char *const envp[], struct rp_envbuf *buf)
 			else
 				vec[k++] = (char *)rp_cfg.env[i].entry;
 		}
-		/* a managed variable this process did not have, or a duplicate: dropped */
+		/* a RAMPART_* variable this process did not have, or a duplicate: dropped */
 	}
 	for (int i = 0; i < RP_ENV_COUNT; i++)
 		if (rp_cfg.env[i].entry != NULL && !added[i])

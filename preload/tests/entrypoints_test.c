@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -185,6 +186,55 @@ static int do_fexecve(void *m)
 	int fd = open(TOUCH, O_RDONLY);
 	return fexecve(fd, (char *[]){"touch", m, NULL}, environ);
 }
+/* copy_touch copies TOUCH into fd (a memfd or a new file). */
+static int copy_touch(int fd)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(TOUCH, O_RDONLY);
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			return -1;
+	close(in);
+	return n == 0 ? 0 : -1;
+}
+/* execveat of a file whose /proc/self/fd link names no file: a memfd, and
+ * a file deleted after it was opened. */
+static int do_execveat_memfd(void *m)
+{
+	int fd = memfd_create("touch", MFD_CLOEXEC);
+	if (copy_touch(fd) != 0)
+		return -2;
+	return execveat(fd, "", (char *[]){"touch", m, NULL}, environ, AT_EMPTY_PATH);
+}
+static int do_execveat_deleted(void *m)
+{
+	char *copy = path_in("touch-copy");
+	int fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (copy_touch(fd) != 0)
+		return -2;
+	close(fd);
+	fd = open(copy, O_RDONLY | O_CLOEXEC);
+	unlink(copy);
+	return execveat(fd, "", (char *[]){"touch", m, NULL}, environ, AT_EMPTY_PATH);
+}
+/* execveat relative to a directory deeper than PATH_MAX, whose path the
+ * library cannot build: the file is there all the same. */
+static int do_execveat_deep(void *m)
+{
+	char name[201];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	int dir = open(scratch, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 25; i++) {
+		mkdirat(dir, name, 0700);
+		int sub = openat(dir, name, O_RDONLY | O_DIRECTORY);
+		close(dir);
+		dir = sub;
+	}
+	symlinkat(TOUCH, dir, "touch");
+	return execveat(dir, "touch", (char *[]){"touch", m, NULL}, environ, 0);
+}
 /* A multi-call binary: /usr/bin/true run under the name "touch". The name
  * is judged too. */
 static int do_as_other_name(void *m) { return execve("/bin/true", (char *[]){"touch", m, NULL}, environ); }
@@ -214,6 +264,9 @@ static const struct {
 	{"execle", do_execle},         {"execveat dirfd", do_execveat_dir},
 	{"execveat AT_EMPTY_PATH", do_execveat_empty},
 	{"fexecve", do_fexecve},
+	{"execveat AT_EMPTY_PATH of a memfd", do_execveat_memfd},
+	{"execveat AT_EMPTY_PATH of a deleted file", do_execveat_deleted},
+	{"execveat in a directory deeper than PATH_MAX", do_execveat_deep},
 };
 
 static void test_exec_family(void)
@@ -283,6 +336,27 @@ static void test_spawn(void)
 	check(rc == 0 && st == 0 && exists(m), "posix_spawnp allowed", "got rc=%d status=%d", rc, st);
 	st = spawn_wait(1, "rampart-test-no-such-command", (char *[]){"x", NULL}, environ, &rc, &err);
 	check(rc == ENOENT, "posix_spawnp of a missing command is ENOENT", "got rc=%d", rc);
+
+	/* File actions that change directory first: a relative name that is
+	 * not in the caller's directory is found in the child's. */
+	posix_spawn_file_actions_t chdir_first;
+	posix_spawn_file_actions_init(&chdir_first);
+	posix_spawn_file_actions_addchdir_np(&chdir_first, "/usr/bin");
+	for (int allowed = 0; allowed < 2; allowed++) {
+		m = path_in(allowed ? "allowed-spawn-chdir" : "rampart-denied-spawn-chdir");
+		pid_t pid = -12345;
+		rc = posix_spawn(&pid, "touch", &chdir_first, NULL, (char *[]){"touch", m, NULL}, environ);
+		st = -1;
+		if (rc == 0)
+			waitpid(pid, &st, 0);
+		if (allowed)
+			check(rc == 0 && st == 0 && exists(m), "posix_spawn after addchdir allowed", "got rc=%d status=%d",
+			      rc, st);
+		else
+			check(rc == EACCES && !exists(m), "posix_spawn of a relative name after addchdir denied",
+			      "want EACCES and no marker, got rc=%d status=%d", rc, st);
+	}
+	posix_spawn_file_actions_destroy(&chdir_first);
 }
 
 static void test_system_popen(void)
