@@ -178,6 +178,25 @@ static int enter(pid_t *me)
 
 static void leave(void) { busy_pid = 0; }
 
+/* nested answers a call made while this thread is inside a check already,
+ * which only a signal handler that interrupted the check can make (the
+ * check may be waiting minutes for a human's answer). Checking it there
+ * would need a second set of buffers on what may be a small signal stack;
+ * letting it through would run it unchecked. So it is refused, except in
+ * monitor mode. */
+static int nested(const struct shown *what)
+{
+	if (rp_cfg.mode != RP_ENFORCE)
+		return 0;
+	struct rp_line l = {0};
+	rp_line_str(&l, "rampart: blocked: ");
+	line_call(&l, what);
+	rp_line_str(&l, " (called from a signal handler while this thread waited for a Rampart check, "
+	                "so it cannot be checked)");
+	rp_line_write(&l);
+	return EACCES;
+}
+
 /* nothing_to_run reports whether the real call will find no file at all
  * and fail with ENOENT (or ENOTDIR) by itself. Python and libuv try execve
  * on every $PATH entry in turn; asking about each missing candidate would
@@ -231,8 +250,12 @@ __attribute__((noinline)) static int check_exec(const struct rp_exe *exe, char *
 int rp_check_exec(const struct rp_exe *exe, char *const argv[])
 {
 	pid_t me;
-	if (!rp_active() || !enter(&me))
+	if (!rp_active())
 		return 0;
+	if (!enter(&me)) {
+		char *const no_args[] = {(char *)(exe->name != NULL ? exe->name : "(fd)"), NULL};
+		return nested(&(struct shown){.argv = argv != NULL && argv[0] != NULL ? argv : no_args});
+	}
 	int saved = errno;
 	int rc = check_exec(exe, argv);
 	leave();
@@ -251,8 +274,10 @@ __attribute__((noinline)) static int check_shell(const char *command)
 int rp_check_shell(const char *command)
 {
 	pid_t me;
-	if (!rp_active() || !enter(&me))
+	if (!rp_active())
 		return 0;
+	if (!enter(&me))
+		return nested(&(struct shown){.command = command != NULL ? command : ""});
 	int saved = errno;
 	int rc = check_shell(command);
 	leave();

@@ -617,10 +617,10 @@ static void *ask_main(void *p)
 	return NULL;
 }
 
-/* answer_next waits for a pending approval and answers it. */
-static int answer_next(const char *decision)
+/* wait_pending waits for a pending approval and writes its API path. */
+static int wait_pending(char *path, size_t n)
 {
-	char buf[16384], path[200], body[200];
+	char buf[16384];
 	for (int i = 0; i < 100; i++) {
 		if (api("GET", "/v1/approvals", "", buf, sizeof buf) == 0) {
 			char *id = strstr(buf, "\"id\":\"");
@@ -628,15 +628,68 @@ static int answer_next(const char *decision)
 				id += 6;
 				char *end = strchr(id, '"');
 				if (end != NULL && end - id < 100) {
-					snprintf(path, sizeof path, "/v1/approvals/%.*s", (int)(end - id), id);
-					snprintf(body, sizeof body, "{\"decision\":\"%s\",\"by\":\"entrypoints_test\"}", decision);
-					return api("POST", path, body, buf, sizeof buf);
+					snprintf(path, n, "/v1/approvals/%.*s", (int)(end - id), id);
+					return 0;
 				}
 			}
 		}
 		usleep(50000);
 	}
 	return -1;
+}
+
+static int answer(const char *path, const char *decision)
+{
+	char buf[4096], body[200];
+	snprintf(body, sizeof body, "{\"decision\":\"%s\",\"by\":\"entrypoints_test\"}", decision);
+	return api("POST", path, body, buf, sizeof buf);
+}
+
+/* answer_next waits for a pending approval and answers it. */
+static int answer_next(const char *decision)
+{
+	char path[200];
+	if (wait_pending(path, sizeof path) != 0)
+		return -1;
+	return answer(path, decision);
+}
+
+/* A signal handler that execs while its thread waits for a human's
+ * answer: the check cannot be made there, so the exec is refused. */
+static const char *handler_marker;
+static volatile sig_atomic_t handler_errno = -1;
+static void exec_in_handler(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	execve(TOUCH, (char *[]){"touch", (char *)handler_marker, NULL}, environ);
+	handler_errno = errno;
+	errno = saved;
+}
+
+static void test_exec_from_signal_handler(void)
+{
+	handler_marker = path_in("allowed-from-handler"); /* allowed by the policy, but not checked */
+	char *waiting = path_in("rampart-ask-interrupted");
+	pid_t child = fork();
+	if (child == 0) {
+		struct sigaction sa = {.sa_handler = exec_in_handler};
+		sigaction(SIGUSR1, &sa, NULL);
+		execve(TOUCH, (char *[]){"touch", waiting, NULL}, environ);
+		_exit(errno == EACCES && handler_errno == EACCES ? 0 : 1);
+	}
+	char path[200];
+	int pending = wait_pending(path, sizeof path);
+	kill(child, SIGUSR1);
+	usleep(200000);
+	int answered = pending == 0 ? answer(path, "deny") : -1;
+	int st = -1;
+	waitpid(child, &st, 0);
+	check(pending == 0 && answered == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !exists(handler_marker) &&
+	          !exists(waiting),
+	      "an exec from a signal handler during a check is refused with EACCES",
+	      "pending=%d answered=%d status=%d handler's marker %s", pending, answered, st,
+	      exists(handler_marker) ? "exists" : "absent");
 }
 
 static void test_ask(void)
@@ -674,6 +727,7 @@ int main(int argc, char **argv)
 	test_env();
 	test_threads();
 	test_ask();
+	test_exec_from_signal_handler();
 
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
