@@ -87,18 +87,6 @@ func withoutLoginOptions(args []string) []string {
 // writeRCFile writes the session's rc file under RAMPART_HOME/run (or the
 // temp folder) and returns its path.
 func writeRCFile(home, self string, login bool) (string, error) {
-	dir := os.TempDir()
-	if home != "" {
-		dir = filepath.Join(home, "run")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	f, err := os.CreateTemp(dir, "bashrc-*")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
 	var b strings.Builder
 	b.WriteString("# Written by rampart-sh for one interactive session.\n")
 	if login {
@@ -107,18 +95,47 @@ func writeRCFile(home, self string, login bool) (string, error) {
 	} else {
 		b.WriteString("[ -r ~/.bashrc ] && . ~/.bashrc\n")
 	}
-	// The trap judges a line as a whole, once, when the newest history
-	// entry is a new one: that entry is the line. A line that history did
-	// not keep (history off, HISTCONTROL=ignorespace, the first line of
-	// the session, whose entry cannot be told from one loaded from
-	// HISTFILE) is judged simple command by simple command. \# is the
-	// number of the line being run.
-	fmt.Fprintf(&b, `rm -f %s
-printf '%%s\n' 'rampart-sh: every command line of this bash session is checked by Rampart before it runs (DEBUG trap).' >&2
-__rampart_line=
-__rampart_entry=
+	b.WriteString("printf '%s\\n' 'rampart-sh: every command line of this bash session is checked by Rampart before it runs (DEBUG trap).' >&2\n")
+	// The first line's history entry cannot be told from one loaded
+	// from HISTFILE: it is judged command by command.
+	return writeTrapFile(home, "bashrc-*", b.String(), self, checkLineFlag, "")
+}
+
+// writeTrapFile writes a startup file for bash under RAMPART_HOME/run (or
+// the temp folder): it removes itself, runs setup, then sets the DEBUG
+// trap that asks "self flag COMMAND" about each command line before it
+// runs. It returns the file's path.
+//
+// The trap judges a line as a whole, once, when the newest history entry
+// is a new one (numbered above firstEntry, or above the last one seen when
+// firstEntry is ""): that entry is the line, so "curl ... | bash" is judged
+// as one. A line that history did not keep (history off,
+// HISTCONTROL=ignorespace) is judged simple command by simple command. \#
+// is the number of the line being run. extdebug (a non-zero trap skips the
+// command) is set by the trap itself: set in a startup file read before
+// the first command (BASH_ENV), it makes bash look for its debugger, and
+// without one bash turns it off again.
+func writeTrapFile(home, pattern, setup, self, flag, firstEntry string) (string, error) {
+	dir := os.TempDir()
+	if home != "" {
+		dir = filepath.Join(home, "run")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	fmt.Fprintf(&b, "rm -f %s\n", shellQuote(f.Name()))
+	b.WriteString(setup)
+	fmt.Fprintf(&b, `__rampart_line=
+__rampart_entry=%[3]s
 __rampart_status=0
 __rampart_check() {
+  shopt -s extdebug
   [ -n "${COMP_LINE-}" ] && return 0
   case "$BASH_COMMAND" in __rampart_*|"$PROMPT_COMMAND") return 0;; esac
   local line='\#' last entry
@@ -131,17 +148,17 @@ __rampart_check() {
   if [ -n "$entry" ] && [ -n "$__rampart_entry" ] && [ "$entry" -gt "$__rampart_entry" ]; then
     __rampart_entry=$entry
     __rampart_line=$line
-    %[2]s %[3]s "${last#*	}"
+    %[1]s %[2]s "${last#*	}"
     __rampart_status=$?
     return $__rampart_status
   fi
   [ -n "$entry" ] && __rampart_entry=$entry
-  %[2]s %[3]s "$BASH_COMMAND"
+  %[1]s %[2]s "$BASH_COMMAND"
 }
-shopt -s extdebug
 trap '__rampart_check' DEBUG
-`, shellQuote(f.Name()), shellQuote(self), checkLineFlag)
+`, shellQuote(self), flag, firstEntry)
 	if _, err := f.WriteString(b.String()); err != nil {
+		os.Remove(f.Name())
 		return "", err
 	}
 	return f.Name(), nil

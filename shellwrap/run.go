@@ -58,6 +58,10 @@ func Run(e *Env) int {
 	if len(args) == 2 && args[0] == checkLineFlag {
 		return checkLine(e, args[1])
 	}
+	if len(args) == 2 && args[0] == checkStreamFlag {
+		code, _ := e.judge(args[1], "shell/stdin")
+		return code
+	}
 	real, err := RealShell(e.Args[0], e.Getenv("RAMPART_REAL_SHELL"), e.Getenv("PATH"), e.Self)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "rampart-sh: %v\n", err)
@@ -104,6 +108,9 @@ func Run(e *Env) int {
 		}
 		return e.execShell(real, args)
 	case ModeStdin:
+		if e.streamable(real, inv) && stdinStays(e.Stdin, stdinSettle) {
+			return e.stream(real, args)
+		}
 		data, err := io.ReadAll(io.LimitReader(e.Stdin, maxScript+1))
 		if err != nil || len(data) > maxScript {
 			fmt.Fprintf(e.Stderr, "rampart: blocked: a script on stdin that could not be read whole for checking\n")
