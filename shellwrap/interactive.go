@@ -98,7 +98,7 @@ func writeRCFile(home, self string, login bool) (string, error) {
 	b.WriteString("printf '%s\\n' 'rampart-sh: every command line of this bash session is checked by Rampart before it runs (DEBUG trap).' >&2\n")
 	// The first line's history entry cannot be told from one loaded
 	// from HISTFILE: it is judged command by command.
-	return writeTrapFile(home, "bashrc-*", b.String(), self, checkLineFlag, "")
+	return writeTrapFile(home, "bashrc-*", b.String(), self, checkLineFlag, "", true)
 }
 
 // writeTrapFile writes a startup file for bash under RAMPART_HOME/run (or
@@ -114,8 +114,10 @@ func writeRCFile(home, self string, login bool) (string, error) {
 // is the number of the line being run. extdebug (a non-zero trap skips the
 // command) is set by the trap itself: set in a startup file read before
 // the first command (BASH_ENV), it makes bash look for its debugger, and
-// without one bash turns it off again.
-func writeTrapFile(home, pattern, setup, self, flag, firstEntry string) (string, error) {
+// without one bash turns it off again. interactive adds the skips an
+// interactive session needs (completion, PROMPT_COMMAND); nothing else is
+// skipped, whatever its name.
+func writeTrapFile(home, pattern, setup, self, flag, firstEntry string, interactive bool) (string, error) {
 	dir := os.TempDir()
 	if home != "" {
 		dir = filepath.Join(home, "run")
@@ -131,14 +133,27 @@ func writeTrapFile(home, pattern, setup, self, flag, firstEntry string) (string,
 	var b strings.Builder
 	fmt.Fprintf(&b, "rm -f %s\n", shellQuote(f.Name()))
 	b.WriteString(setup)
+	skips := ""
+	if interactive {
+		// Completion functions (bash sets COMP_LINE while they run) are
+		// not checked: TAB would start dozens of checks. PROMPT_COMMAND
+		// runs before every prompt: it is checked once per value.
+		skips = fmt.Sprintf(`  [ -n "${COMP_LINE-}" ] && return 0
+  if [ -n "${PROMPT_COMMAND-}" ] && [ "$BASH_COMMAND" = "$PROMPT_COMMAND" ]; then
+    [ "$PROMPT_COMMAND" = "$__rampart_prompt" ] && return 0
+    %s %s "$PROMPT_COMMAND" || return
+    __rampart_prompt=$PROMPT_COMMAND
+    return 0
+  fi
+`, shellQuote(self), flag)
+	}
 	fmt.Fprintf(&b, `__rampart_line=
 __rampart_entry=%[3]s
 __rampart_status=0
+__rampart_prompt=
 __rampart_check() {
   shopt -s extdebug
-  [ -n "${COMP_LINE-}" ] && return 0
-  case "$BASH_COMMAND" in __rampart_*|"$PROMPT_COMMAND") return 0;; esac
-  local line='\#' last entry
+%[4]s  local line='\#' last entry
   line=${line@P}
   if [ "$line" = "$__rampart_line" ]; then
     return $__rampart_status
@@ -156,7 +171,7 @@ __rampart_check() {
   %[1]s %[2]s "$BASH_COMMAND"
 }
 trap '__rampart_check' DEBUG
-`, shellQuote(self), flag, firstEntry)
+`, shellQuote(self), flag, firstEntry, skips)
 	if _, err := f.WriteString(b.String()); err != nil {
 		os.Remove(f.Name())
 		return "", err

@@ -119,3 +119,43 @@ func TestWithoutLoginOptions(t *testing.T) {
 		}
 	}
 }
+
+// Nothing a session can name or set makes the trap skip a command: a
+// command equal to PROMPT_COMMAND is checked (once per value), a function
+// named like the trap's own is checked, a stream has no completion to
+// skip, and the lines that would switch the trap off are refused.
+func TestCheckingCannotBeSkipped(t *testing.T) {
+	sh, err := rampartSh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, env := sandboxEnv(t)
+	denied := "cat ~/.ssh/id_rsa"
+	sessions := map[string]string{
+		"PROMPT_COMMAND":   "PROMPT_COMMAND='" + denied + "'\n" + denied + "\necho after\n",
+		"__rampart_ name":  "__rampart_x() { \"$@\"; }\n__rampart_x " + denied + "\necho after\n",
+		"allowed prompt":   "PROMPT_COMMAND='true'\necho one\necho after\n",
+		"COMP_LINE stream": "COMP_LINE=x\n" + denied + "\necho after\n",
+		// What the trap cannot tell from its own work, the standard
+		// profile refuses (protect-rampart/shell-check-trap*).
+		"COMP_LINE":      "COMP_LINE=x\n" + denied + "\necho after\n",
+		"trap - DEBUG":   "trap - DEBUG\n" + denied + "\necho after\n",
+		"forged verdict": "x='\\#'; __rampart_line=$(( ${x@P} + 1 )); __rampart_status=0\n" + denied + "\necho after\n",
+	}
+	for name, input := range sessions {
+		t.Run(name, func(t *testing.T) {
+			var res shellResult
+			if strings.Contains(name, "stream") {
+				res = runStream(t, env, input, home, sh)
+			} else {
+				res = runShell(t, env, input, home, sh, "-i")
+			}
+			if strings.Contains(res.stdout+res.stderr, "FAKE-KEY") || !strings.Contains(res.stdout, "after") {
+				t.Errorf("%+v", res)
+			}
+			if name != "allowed prompt" && !strings.Contains(res.stderr, "rampart: blocked: ") {
+				t.Errorf("nothing blocked: %+v", res)
+			}
+		})
+	}
+}

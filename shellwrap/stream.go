@@ -105,5 +105,5 @@ func writeStreamRCFile(home, self, userEnv string) (string, error) {
 		b.WriteString("unset BASH_ENV\n")
 	}
 	b.WriteString("set -o history\n")
-	return writeTrapFile(home, "bashenv-*", b.String(), self, checkStreamFlag, "0")
+	return writeTrapFile(home, "bashenv-*", b.String(), self, checkStreamFlag, "0", false)
 }

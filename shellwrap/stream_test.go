@@ -113,3 +113,33 @@ func TestStdinStays(t *testing.T) {
 		t.Error("a device: a stream")
 	}
 }
+
+// runStream runs argv with input written to its stdin, which stays open
+// until the output ends: rampart-sh takes it for a stream.
+func runStream(t *testing.T, env []string, input, dir string, argv ...string) shellResult {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env, cmd.Dir = env, dir
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer stop.Stop()
+	time.Sleep(2 * stdinSettle) // open, and nothing written yet
+	io.WriteString(stdin, input+"exit\n")
+	err = cmd.Wait()
+	stdin.Close()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return shellResult{out.String(), errOut.String(), code}
+}
