@@ -261,3 +261,19 @@ os.execve("/usr/bin/env", ["env"], {"LD_PRELOAD": "libm.so.6", "RAMPART_MODE": "
 		t.Errorf("the child's environment:\n%s\nwant its own LD_PRELOAD and FOO kept, RAMPART_MODE dropped, RAMPART_URL put back\n%s", r.stdout, r.stderr)
 	}
 }
+
+// A check allocates nothing, also from a working directory deeper than
+// PATH_MAX (where glibc's getcwd walks the tree with opendir, which
+// mallocs): it runs in vfork children. The cwd is then left out.
+func TestCheckAllocatesNothing(t *testing.T) {
+	s := newSandbox(t)
+	url := realServer(t, s, "test-token")
+	marker := filepath.Join(s.work, "rampart-denied-deep")
+	r := s.exec(s.libraryEnv(url, false), build.nomalloc, marker)
+	if r.stdout != "rc -1 errno 13 mallocs 0\n" {
+		t.Errorf("stdout %q, want the denied exec to fail with EACCES and no malloc\n%s", r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the denied stand-in ran")
+	}
+}

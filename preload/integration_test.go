@@ -29,7 +29,9 @@ var build struct {
 	lib     string
 	threads string
 	static  string
-	err     error
+	// nomalloc counts mallocs during a check (tests/nomalloc.c).
+	nomalloc string
+	err      error
 }
 
 // built builds the library, the test helpers and rampart (once).
@@ -49,6 +51,7 @@ func built(t testing.TB) {
 		build.lib = filepath.Join(abs, "lib", "librampart.so")
 		build.threads = filepath.Join(abs, "build", "threads")
 		build.static = filepath.Join(abs, "build", "static_hello")
+		build.nomalloc = filepath.Join(abs, "build", "nomalloc")
 		if build.dir, build.err = os.MkdirTemp("", "rampart-preload-bin-"); build.err != nil {
 			return
 		}

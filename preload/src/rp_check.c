@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "rampart.h"
@@ -197,6 +198,19 @@ static int nested(const struct shown *what)
 	return EACCES;
 }
 
+/* working_dir returns the working directory in buf, or NULL when it has
+ * none that fits (deeper than PATH_MAX), was deleted, or lies outside this
+ * process's root. The system call, not getcwd(3): for a directory deeper
+ * than its buffer glibc's getcwd walks the tree with opendir, which calls
+ * malloc, and a check must not (it runs in vfork children). */
+static const char *working_dir(char *buf, size_t n)
+{
+	int saved = errno;
+	long len = syscall(SYS_getcwd, buf, n);
+	errno = saved;
+	return len > 0 && buf[0] == '/' ? buf : NULL;
+}
+
 /* nothing_to_run reports whether the real call will find no file at all
  * and fail with ENOENT (or ENOTDIR) by itself. Python and libuv try execve
  * on every $PATH entry in turn; asking about each missing candidate would
@@ -230,7 +244,7 @@ __attribute__((noinline)) static int check_exec(const struct rp_exe *exe, char *
 	const char *exe_path = rp_resolve_exe(exe, path, sizeof path);
 	if (nothing_to_run(exe, exe_path))
 		return 0;
-	const char *dir = getcwd(cwd, sizeof cwd);
+	const char *dir = working_dir(cwd, sizeof cwd);
 	struct shown what = {.argv = argv};
 	char *const no_args[] = {(char *)exe_path, NULL};
 	if (argv == NULL || argv[0] == NULL)
@@ -266,7 +280,7 @@ int rp_check_exec(const struct rp_exe *exe, char *const argv[])
 __attribute__((noinline)) static int check_shell(const char *command)
 {
 	char cwd[PATH_MAX];
-	struct rp_call call = {.command = command, .cwd = getcwd(cwd, sizeof cwd)};
+	struct rp_call call = {.command = command, .cwd = working_dir(cwd, sizeof cwd)};
 	struct shown what = {.command = command};
 	return decide(&call, &what);
 }
