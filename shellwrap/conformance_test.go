@@ -235,3 +235,32 @@ func TestDeniedInEveryOptionSpelling(t *testing.T) {
 		t.Errorf("--version: %+v, want %+v", got, want)
 	}
 }
+
+// bash <(...) and bash /dev/stdin run the script rampart-sh read to check
+// it; a script too large to check whole does not run.
+func TestScriptFromAPipeAndTooLarge(t *testing.T) {
+	sh, err := rampartSh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, env := sandboxEnv(t)
+	res := runShell(t, env, "", home, "bash", "-c", `"$0" <(printf 'echo from-procsub "$@"\n') a b`, sh)
+	if res.code != 0 || res.stdout != "from-procsub a b\n" {
+		t.Errorf("<(...): %+v", res)
+	}
+	res = runShell(t, env, "echo from-stdin\nexit 3\n", home, sh, "/dev/stdin")
+	if res.code != 3 || res.stdout != "from-stdin\n" {
+		t.Errorf("/dev/stdin: %+v", res)
+	}
+	marker := filepath.Join(home, "marker")
+	big := filepath.Join(home, "big.sh")
+	script := strings.Repeat("# padding to make the script too large to check\n", maxScript/48+1) + "touch " + marker + "\n"
+	os.WriteFile(big, []byte(script), 0o644)
+	res = runShell(t, env, "", home, sh, big)
+	if res.code != ExitBlocked || !strings.HasPrefix(res.stderr, "rampart: blocked: "+big+": a script larger than 16 MiB") {
+		t.Errorf("too large: %+v", res)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the script too large to check ran")
+	}
+}

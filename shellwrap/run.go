@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -98,13 +99,23 @@ func Run(e *Env) int {
 		}
 		return e.execArgv(real, []string{filepath.Base(real), "-c", inv.Command})
 	case ModeScript:
-		data, err := readLimited(scriptPath(inv.Script, e.Getenv("PATH")))
-		if err != nil {
+		path := scriptPath(inv.Script, e.Getenv("PATH"))
+		data, err := readLimited(path)
+		switch {
+		case errors.Is(err, errTooLarge):
+			fmt.Fprintf(e.Stderr, "rampart: blocked: %s: %v\n", inv.Script, err)
+			return ExitBlocked
+		case err != nil:
 			// The real shell reports a missing or unreadable script.
 			return e.execShell(real, args)
 		}
 		if code, ok := e.judge(string(data), adapterScript); !ok {
 			return code
+		}
+		// bash <(...) and bash /dev/stdin: reading the pipe emptied it.
+		if err := refillPipe(path, data); err != nil {
+			fmt.Fprintf(e.Stderr, "rampart-sh: %v\n", err)
+			return ExitBlocked
 		}
 		return e.execShell(real, args)
 	case ModeStdin:
@@ -121,7 +132,7 @@ func Run(e *Env) int {
 		}
 		// The real shell reads the same script from a memory file in
 		// place of the stdin that was consumed.
-		if err := replaceStdin(data); err != nil {
+		if err := replaceFD(0, data); err != nil {
 			fmt.Fprintf(e.Stderr, "rampart-sh: %v\n", err)
 			return ExitBlocked
 		}
@@ -302,6 +313,10 @@ func scriptPath(name, path string) string {
 	return name
 }
 
+// errTooLarge: a script over maxScript cannot be judged whole, so it does
+// not run.
+var errTooLarge = fmt.Errorf("a script larger than %d MiB cannot be checked", maxScript>>20)
+
 func readLimited(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -310,14 +325,38 @@ func readLimited(path string) ([]byte, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxScript+1))
 	if err == nil && len(data) > maxScript {
-		err = fmt.Errorf("%s is larger than %d MiB", path, maxScript>>20)
+		err = errTooLarge
 	}
 	return data, err
 }
 
-// replaceStdin puts data on fd 0 as a memory file, rewound.
-func replaceStdin(data []byte) error {
-	fd, err := unix.MemfdCreate("rampart-sh-stdin", 0)
+// refillPipe gives back what reading the script at path took from a pipe
+// this process holds: for /dev/stdin, /dev/fd/N or /proc/self/fd/N naming
+// a pipe or socket, descriptor N becomes a memory file holding data, which
+// bash then opens as the script. Other paths are left alone.
+func refillPipe(path string, data []byte) error {
+	n := -1
+	switch {
+	case path == "/dev/stdin":
+		n = 0
+	case strings.HasPrefix(path, "/dev/fd/"):
+		n, _ = strconv.Atoi(strings.TrimPrefix(path, "/dev/fd/"))
+	case strings.HasPrefix(path, "/proc/self/fd/"):
+		n, _ = strconv.Atoi(strings.TrimPrefix(path, "/proc/self/fd/"))
+	}
+	var st unix.Stat_t
+	if n < 0 || unix.Fstat(n, &st) != nil {
+		return nil
+	}
+	if t := st.Mode & unix.S_IFMT; t != unix.S_IFIFO && t != unix.S_IFSOCK {
+		return nil
+	}
+	return replaceFD(n, data)
+}
+
+// replaceFD puts data on descriptor n as a memory file, rewound.
+func replaceFD(n int, data []byte) error {
+	fd, err := unix.MemfdCreate("rampart-sh-script", 0)
 	if err != nil {
 		return fmt.Errorf("cannot hand the script to the shell: %w", err)
 	}
@@ -329,5 +368,5 @@ func replaceStdin(data []byte) error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("cannot hand the script to the shell: %w", err)
 	}
-	return unix.Dup2(fd, 0)
+	return unix.Dup2(fd, n)
 }
