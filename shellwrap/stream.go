@@ -16,16 +16,16 @@ import (
 // program that keeps one shell running and writes it commands one at a
 // time, waiting for each one's output, never closes that stdin: reading it
 // whole would wait forever. Such a stream is handed to bash untouched,
-// with a DEBUG trap (set up through BASH_ENV, the one startup file a
-// non-interactive bash reads) that checks each simple command before it
-// runs, as in an interactive session whose lines history does not keep.
+// with the DEBUG trap of interactive sessions (set up through BASH_ENV,
+// the one startup file a non-interactive bash reads, with history turned
+// on): each line is checked, whole, before it runs.
 
 // stdinSettle is how long rampart-sh waits for the writer of a piped stdin
 // to close it before it takes the input for a stream.
 const stdinSettle = 200 * time.Millisecond
 
 // checkStreamFlag is how the stream's DEBUG trap asks rampart-sh about one
-// simple command: exit 0 runs it, anything else skips it.
+// command line: exit 0 runs it, anything else skips it.
 const checkStreamFlag = "--rampart-check-stdin"
 
 // stdinStays reports whether f is a pipe or a socket whose writer has not
