@@ -335,17 +335,17 @@ func readLimited(path string) ([]byte, error) {
 // a pipe or socket, descriptor N becomes a memory file holding data, which
 // bash then opens as the script. Other paths are left alone.
 func refillPipe(path string, data []byte) error {
-	n := -1
+	n, err := -1, error(nil)
 	switch {
 	case path == "/dev/stdin":
 		n = 0
 	case strings.HasPrefix(path, "/dev/fd/"):
-		n, _ = strconv.Atoi(strings.TrimPrefix(path, "/dev/fd/"))
+		n, err = strconv.Atoi(strings.TrimPrefix(path, "/dev/fd/"))
 	case strings.HasPrefix(path, "/proc/self/fd/"):
-		n, _ = strconv.Atoi(strings.TrimPrefix(path, "/proc/self/fd/"))
+		n, err = strconv.Atoi(strings.TrimPrefix(path, "/proc/self/fd/"))
 	}
 	var st unix.Stat_t
-	if n < 0 || unix.Fstat(n, &st) != nil {
+	if err != nil || n < 0 || unix.Fstat(n, &st) != nil {
 		return nil
 	}
 	if t := st.Mode & unix.S_IFMT; t != unix.S_IFIFO && t != unix.S_IFSOCK {
