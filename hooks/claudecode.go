@@ -52,6 +52,11 @@ func (c ClaudeCode) Decode(input []byte, env Env) (Event, error) {
 	}
 	ev.Call = claudeToolCall(ev.ToolName, in.Get("tool_input"), cwd, env.Home)
 	finishCall(&ev, c.Agent(), in, cwd, env)
+	if ev.Phase == PhasePre {
+		if err := checkCallFields(ev); err != nil {
+			return Event{}, err
+		}
+	}
 
 	if ev.Phase == PhasePost || ev.Phase == PhasePostFailure {
 		claudeOutcome(&ev, in)
@@ -63,12 +68,20 @@ func (c ClaudeCode) Decode(input []byte, env Env) (Event, error) {
 // this table does not know keeps its own name as the tool, so policies can
 // still match it (tool: "*" or its name) and the default action applies.
 func claudeToolCall(tool string, input gjson.Result, cwd, home string) engine.ToolCall {
-	str := func(key string) string { return input.Get(key).String() }
+	// Only a string is a string: a number or an array where the tool
+	// takes text is no call Claude Code runs, and no text to judge.
+	str := func(key string) string { return firstString(input, key) }
 	// Paths are made absolute the way the tool will resolve them, so
 	// the audit trail shows the file itself.
 	abs := func(p string) string { return absToolPath(p, cwd, home) }
 	switch tool {
-	case "Bash", "PowerShell", "Monitor":
+	case "Bash", "PowerShell":
+		return engine.ToolCall{Tool: engine.ToolExec, Command: str("command")}
+	case "Monitor":
+		// A monitor runs a command or opens a WebSocket.
+		if u := str("ws.url"); u != "" {
+			return engine.ToolCall{Tool: engine.ToolFetch, URL: u, Input: rawInput(input)}
+		}
 		return engine.ToolCall{Tool: engine.ToolExec, Command: str("command")}
 	case "Read", "NotebookRead":
 		p := str("file_path")

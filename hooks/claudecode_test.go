@@ -91,6 +91,8 @@ func TestClaudeCodeToolTable(t *testing.T) {
 		{"Bash", `{"command":"ls"}`, engine.ToolCall{Tool: "exec", Command: "ls"}},
 		{"PowerShell", `{"command":"Get-ChildItem"}`, engine.ToolCall{Tool: "exec", Command: "Get-ChildItem"}},
 		{"Monitor", `{"command":"tail -f x.log"}`, engine.ToolCall{Tool: "exec", Command: "tail -f x.log"}},
+		// A monitor without a command opens a WebSocket: a fetch.
+		{"Monitor", `{"description":"d","timeout_ms":1,"ws":{"url":"wss://x.test/feed"}}`, engine.ToolCall{Tool: "fetch", URL: "wss://x.test/feed"}},
 		{"Read", `{"file_path":"rel/x.txt"}`, engine.ToolCall{Tool: "read", Path: "/p/rel/x.txt"}},
 		{"Glob", `{"pattern":"**/*.pem"}`, engine.ToolCall{Tool: "read", Path: "/p/**/*.pem"}},
 		{"Glob", `{"pattern":"*","path":"/home/u/.ssh"}`, engine.ToolCall{Tool: "read", Path: "/home/u/.ssh/*"}},
@@ -159,5 +161,26 @@ func TestClaudeCodeAnswers(t *testing.T) {
 	}
 	if a := (ClaudeCode{}).Refuse(nil, "bad input."); !strings.Contains(string(a.Stdout), `"permissionDecision":"deny"`) || a.ExitCode != 0 {
 		t.Errorf("refuse: %+v", a)
+	}
+}
+
+// A PreToolUse whose call lacks what a decision needs (a renamed field, a
+// monitor of something unknown) is refused, not allowed unchecked.
+func TestClaudeCodeRefusesCallsWithoutTheirSubject(t *testing.T) {
+	for _, in := range []string{
+		`{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"cmd":"rm -rf /"},"cwd":"/p"}`,
+		`{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":["rm","-rf","/"]},"cwd":"/p"}`,
+		`{"hook_event_name":"PreToolUse","tool_name":"Monitor","tool_input":{"socket":"wss://x.test"},"cwd":"/p"}`,
+		`{"hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{"path":"/home/u/.bashrc","content":"x"},"cwd":"/p"}`,
+		`{"hook_event_name":"PreToolUse","tool_name":"WebFetch","tool_input":{"uri":"https://x.test"},"cwd":"/p"}`,
+	} {
+		if ev, err := (ClaudeCode{}).Decode([]byte(in), Env{}); err == nil {
+			t.Errorf("Decode(%s) = %+v, want an error", in, ev.Call)
+		}
+	}
+	// After the tool ran there is nothing to refuse: the outcome is kept.
+	post := `{"hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{},"cwd":"/p"}`
+	if _, err := (ClaudeCode{}).Decode([]byte(post), Env{}); err != nil {
+		t.Errorf("post event: %v", err)
 	}
 }

@@ -167,15 +167,37 @@ func (c Codex) Refuse(ev *Event, problem string) Answer {
 }
 
 // Targets returns every file an apply_patch call writes, each as its own
-// call (see [MultiTarget]); any other call is just itself.
+// call (see [MultiTarget]). A shell command that hands apply_patch a patch
+// (["apply_patch", PATCH], or a heredoc in bash -lc) is applied by Codex
+// itself, so it stands for the command and every file the patch writes.
+// Any other call is just itself.
 func (Codex) Targets(ev Event) []engine.ToolCall {
-	if ev.ToolName != "apply_patch" || ev.Call.Input == nil {
-		return nil
+	var targets []engine.ToolCall
+	switch {
+	case ev.ToolName == "apply_patch" && ev.Call.Input != nil:
+		patch := firstString(gjson.ParseBytes(ev.Call.Input), "command", "input", "patch")
+		targets = PatchTargets(patch, ev.Call.Cwd, ev.Call.Home)
+	case ev.Call.Tool == engine.ToolExec:
+		if patch := shellPatch(ev.Call); patch != "" {
+			targets = append([]engine.ToolCall{ev.Call}, PatchTargets(patch, ev.Call.Cwd, ev.Call.Home)...)
+		}
 	}
-	patch := firstString(gjson.ParseBytes(ev.Call.Input), "command", "input", "patch")
-	targets := PatchTargets(patch, ev.Call.Cwd, ev.Call.Home)
 	for i := range targets {
 		targets[i].Agent, targets[i].Session, targets[i].Cwd, targets[i].Home = ev.Call.Agent, ev.Call.Session, ev.Call.Cwd, ev.Call.Home
 	}
 	return targets
+}
+
+// shellPatch is the text of a shell command that runs apply_patch with a
+// patch in it, or "" for any other command.
+func shellPatch(c engine.ToolCall) string {
+	text := c.Command
+	if text == "" {
+		text = strings.Join(c.Argv, "\n")
+	}
+	runsApplyPatch := strings.Contains(text, "apply_patch") || strings.Contains(text, "applypatch")
+	if !runsApplyPatch || !strings.Contains(text, "*** Begin Patch") {
+		return ""
+	}
+	return text
 }

@@ -90,11 +90,54 @@ func TestPatchTargets(t *testing.T) {
 			t.Errorf("%d: %+v, want %+v", i, got[i], want[i])
 		}
 	}
+	// Codex trims the padding around a hunk's header.
+	padded := PatchTargets("*** Begin Patch\n  *** Add File: /home/u/.ssh/authorized_keys\n+key\n\t*** Delete File: b.txt \n*** End Patch", "/p", "")
+	if len(padded) != 2 || padded[0].Path != "/home/u/.ssh/authorized_keys" || padded[0].Content != "key\n" || padded[1].Path != "/p/b.txt" {
+		t.Errorf("padded headers: %+v", padded)
+	}
 	for _, none := range []string{"", "not a patch", "*** Begin Patch\n*** End Patch\n", "*** Add File: \n"} {
 		if got := PatchTargets(none, "/p", ""); len(got) != 0 {
 			t.Errorf("%q: %+v", none, got)
 		}
 	}
+}
+
+// Codex applies a patch handed to apply_patch in a shell command itself,
+// so the command stands for every file the patch writes too.
+func TestCodexShellApplyPatchTargets(t *testing.T) {
+	patch := "*** Begin Patch\n*** Add File: /home/u/.ssh/authorized_keys\n+key\n*** Update File: notes.txt\n@@\n-a\n+b\n*** End Patch\n"
+	for _, input := range []string{
+		`{"command":["apply_patch",` + strconvQuote(patch) + `]}`,
+		`{"command":["bash","-lc",` + strconvQuote("apply_patch <<'EOF'\n"+patch+"EOF\n") + `]}`,
+		`{"command":` + strconvQuote("cd sub && apply_patch <<'EOF'\n"+patch+"EOF\n") + `}`,
+	} {
+		in := `{"hook_event_name":"PreToolUse","tool_name":"Bash","session_id":"s","tool_input":` + input + `,"cwd":"/p"}`
+		ev, err := Codex{}.Decode([]byte(in), Env{Home: "/home/u"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := Targets(Codex{}, ev)
+		if len(got) != 3 || got[0].Tool != "exec" ||
+			!sameCall(got[1], engine.ToolCall{Tool: "write", Path: "/home/u/.ssh/authorized_keys", Content: "key\n"}) ||
+			!sameCall(got[2], engine.ToolCall{Tool: "edit", Path: "/p/notes.txt", Content: "b\n"}) ||
+			got[1].Agent != "codex" || got[1].Session != "s" || got[1].Cwd != "/p" {
+			t.Errorf("%s: targets %+v", input, got)
+		}
+	}
+	// A command that only mentions a patch, or does not run apply_patch,
+	// is itself alone.
+	for _, cmd := range []string{"echo apply_patch", "cat <<'EOF'\n" + patch + "EOF"} {
+		in, _ := json.Marshal(map[string]any{"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": map[string]any{"command": cmd}, "cwd": "/p"})
+		ev, _ := Codex{}.Decode(in, Env{})
+		if got := Targets(Codex{}, ev); len(got) != 1 || got[0].Command != cmd {
+			t.Errorf("%q: targets %+v", cmd, got)
+		}
+	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func TestCodexToolTable(t *testing.T) {

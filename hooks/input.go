@@ -27,7 +27,70 @@ func parseHookObject(input []byte, agent string) (gjson.Result, error) {
 	if !in.IsObject() {
 		return gjson.Result{}, errors.New("hook input is not a JSON object")
 	}
+	if key := duplicateKey(in); key != "" {
+		return gjson.Result{}, fmt.Errorf("hook input has the key %q twice (the agent reads the last one, Rampart the first)", key)
+	}
 	return in, nil
+}
+
+// encodedArgsKeys name the fields in which agents send a tool's arguments
+// as a JSON string that holds an object (see [argsObject]).
+var encodedArgsKeys = map[string]bool{
+	"toolArgs": true, "tool_input": true, "parameters": true, "arguments": true, "mcp_tool_arguments": true,
+}
+
+// duplicateKey returns the path of the first key that an object in v
+// holds twice, looking into the arguments agents send as JSON strings
+// too, or "" when there is none. gjson reads the first of two equal
+// keys, while the agents' JSON parsers (JavaScript, serde, Go) keep the
+// last, so a call with a duplicate key could be judged on a value the
+// agent never runs. It walks v with its own stack: the input's nesting
+// is the sender's choice.
+func duplicateKey(v gjson.Result) string {
+	type node struct {
+		value gjson.Result
+		path  string
+	}
+	stack := []node{{v, ""}}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		dup := ""
+		switch {
+		case n.value.IsObject():
+			seen := map[string]bool{}
+			n.value.ForEach(func(k, val gjson.Result) bool {
+				name := k.String()
+				path := name
+				if n.path != "" {
+					path = n.path + "." + name
+				}
+				if seen[name] {
+					dup = path
+					return false
+				}
+				seen[name] = true
+				if val.Type == gjson.String && encodedArgsKeys[name] {
+					if s := strings.TrimSpace(val.String()); gjson.Valid(s) {
+						val = gjson.Parse(s)
+					}
+				}
+				stack = append(stack, node{val, path})
+				return true
+			})
+		case n.value.IsArray():
+			i := 0
+			n.value.ForEach(func(_, val gjson.Result) bool {
+				stack = append(stack, node{val, fmt.Sprintf("%s.%d", n.path, i)})
+				i++
+				return true
+			})
+		}
+		if dup != "" {
+			return dup
+		}
+	}
+	return ""
 }
 
 // argsObject returns a tool's arguments as an object: agents send them as

@@ -17,7 +17,8 @@ import (
 //	*** End Patch
 //
 // Relative paths are made absolute in cwd, the way Codex applies them. A
-// path named twice is one call. A text with no such header gives none.
+// header may be padded with white space, which Codex ignores. A path
+// named twice is one call. A text with no such header gives none.
 func PatchTargets(patch, cwd, home string) []engine.ToolCall {
 	var calls []engine.ToolCall
 	seen := map[string]int{} // tool + path -> index in calls
@@ -43,7 +44,8 @@ func PatchTargets(patch, cwd, home string) []engine.ToolCall {
 	}
 	for _, line := range strings.Split(patch, "\n") {
 		line = strings.TrimSuffix(line, "\r")
-		header, rest, ok := strings.Cut(line, ": ")
+		// Codex reads a hunk's header with the padding around it trimmed.
+		header, rest, ok := strings.Cut(strings.TrimSpace(line), ": ")
 		switch {
 		case ok && header == "*** Add File":
 			flush()
@@ -60,7 +62,7 @@ func PatchTargets(patch, cwd, home string) []engine.ToolCall {
 			flush()
 			add(engine.ToolWrite, rest)
 			current = -1
-		case strings.HasPrefix(line, "*** "):
+		case strings.HasPrefix(strings.TrimSpace(line), "*** "):
 			flush()
 			current = -1
 		case strings.HasPrefix(line, "+") && current >= 0:
