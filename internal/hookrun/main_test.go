@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/rampart-dev/rampart/audit"
 )
 
 func testEnv(t *testing.T, input string) (Env, *bytes.Buffer, *bytes.Buffer) {
@@ -43,6 +45,27 @@ func TestMainCommandLine(t *testing.T) {
 		}
 		if tt.stdout == "" && out.Len() != 0 {
 			t.Errorf("%q: unexpected stdout %q", tt.args, out)
+		}
+	}
+}
+
+// Input that cannot be decoded is refused (fail-closed) and recorded: the
+// trail shows that a call was blocked, and why.
+func TestRefusedInputIsAudited(t *testing.T) {
+	for _, input := range []string{"", "not json", `{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls","command":"rm -rf /"}}`} {
+		env, out, errOut := testEnv(t, input)
+		code := Main([]string{"claude-code"}, env)
+		if code != 0 || !strings.Contains(out.String(), `"permissionDecision":"deny"`) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", input, code, out, errOut)
+		}
+		var recs []*audit.Record
+		err := audit.Scan(audit.DefaultDir(env.Getenv("RAMPART_HOME")), func(e audit.Entry) error {
+			recs = append(recs, e.Record)
+			return nil
+		})
+		if err != nil || len(recs) != 1 || recs[0].Decision != "error" || recs[0].Adapter != "hook/claude-code" ||
+			recs[0].Agent != "claude-code" || recs[0].Error == "" {
+			t.Errorf("%q: records %+v, %v", input, recs, err)
 		}
 	}
 }

@@ -206,17 +206,17 @@ func hookDecide(o *Options, proto hooks.Protocol, reply *hookReply) {
 	proc := o
 	input, err := io.ReadAll(io.LimitReader(proc.In, maxHookInput+1))
 	if err != nil {
-		reply.fail(nil, fmt.Sprintf("reading the hook input failed: %v.", err), "")
+		refuseInput(o, proto, reply, fmt.Sprintf("reading the hook input failed: %v.", err))
 		return
 	}
 	if len(input) > maxHookInput {
-		reply.fail(nil, fmt.Sprintf("the hook input is larger than %d MiB.", maxHookInput>>20), "")
+		refuseInput(o, proto, reply, fmt.Sprintf("the hook input is larger than %d MiB.", maxHookInput>>20))
 		return
 	}
 	wd, _ := proc.Getwd()
 	ev, err := proto.Decode(input, hooks.Env{Home: o.Getenv("HOME"), Cwd: wd})
 	if err != nil {
-		reply.fail(nil, err.Error()+".", "")
+		refuseInput(o, proto, reply, err.Error()+".")
 		return
 	}
 	trail := OpenAudit(o.Getenv, o.Err)
@@ -249,6 +249,22 @@ func hookDecide(o *Options, proto hooks.Protocol, reply *hookReply) {
 }
 
 func hookAdapter(p hooks.Protocol) string { return "hook/" + p.Agent() }
+
+// refuseInput answers a hook call whose input could not be read or
+// decoded by the fail mode, and records that in the audit trail: a
+// blocked call (or one let through unchecked) is a decision too, even
+// when there is no tool call to show. Input that ends only after the
+// timeout answered is not recorded again.
+func refuseInput(o *Options, proto hooks.Protocol, reply *hookReply, problem string) {
+	if !reply.fail(nil, problem, "") {
+		return
+	}
+	trail := OpenAudit(o.Getenv, o.Err)
+	defer trail.Close()
+	rec := audit.FromCall(hookAdapter(proto), engine.ToolCall{Agent: proto.Agent()}, engine.Decision{}, 0)
+	rec.Decision, rec.Error = "error", problem
+	trail.Append(rec)
+}
 
 // outcomeRecord is the audit record of a post-tool event.
 func outcomeRecord(proto hooks.Protocol, ev hooks.Event) *audit.Record {
@@ -308,9 +324,11 @@ func (r *hookReply) passAnswer(ev *hooks.Event) hooks.Answer {
 	return r.proto.Answer(*ev, engine.Decision{Decision: engine.ActionAllow}, hooks.Options{})
 }
 
-// fail answers by the fail mode when no decision could be made.
-func (r *hookReply) fail(ev *hooks.Event, problem, detail string) {
+// fail answers by the fail mode when no decision could be made; false
+// when the call was answered already (after a timeout).
+func (r *hookReply) fail(ev *hooks.Event, problem, detail string) (answered bool) {
 	r.once.Do(func() {
+		answered = true
 		if r.settings.failOpen {
 			r.write(r.passAnswer(ev))
 			fmt.Fprintf(r.proc.Err, "rampart: warning: %s The tool call was not checked (fail-open).\n", problem)
@@ -322,4 +340,5 @@ func (r *hookReply) fail(ev *hooks.Event, problem, detail string) {
 			fmt.Fprintln(r.proc.Err, detail)
 		}
 	})
+	return answered
 }
