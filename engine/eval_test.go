@@ -182,18 +182,19 @@ policies:
 		cmd  string
 		want Action
 	}{
-		{"$(echo rm) -rf /", ActionAsk},
-		{"`printf rm` -r /", ActionAsk},
+		{"$(which rm) -rf /", ActionAsk},
+		{"`cat name` -r /", ActionAsk},
+		{"$(echo rm) -rf /", ActionDeny}, // the output of echo is known
 		{"$CMD -rf /", ActionAsk},
 		{"$MK /dev/sda", ActionAsk}, // could be "mkfs /dev/sda"
-		{"$(echo rm) -rf ./build", ActionAllow},
+		{"$(which rm) -rf ./build", ActionAllow},
 		{"$EDITOR notes.txt", ActionAllow}, // no rule here denies any command with these arguments
 	} {
 		if d := p.Eval(execCall(tt.cmd)); d.Decision != tt.want {
 			t.Errorf("%q: got %+v, want %v", tt.cmd, d, tt.want)
 		}
 	}
-	d := p.Eval(execCall("$(echo rm) -rf /"))
+	d := p.Eval(execCall("$(which rm) -rf /"))
 	if !strings.Contains(d.Message, "only known when the shell runs it") {
 		t.Errorf("message should explain the ask: %q", d.Message)
 	}

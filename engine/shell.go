@@ -2,6 +2,7 @@ package engine
 
 import (
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -73,6 +74,7 @@ type analyzer struct {
 	home, cwd string
 	vars      map[string]string
 	out       *shellAnalysis
+	loopRuns  int // loop bodies analysed once per item so far (see forLoop)
 }
 
 // shellCtx is what a statement inherits from where it stands.
@@ -265,7 +267,7 @@ func (a *analyzer) compound(s *syntax.Stmt, c shellCtx) {
 		a.stmts(x.Do, c)
 	case *syntax.ForClause:
 		a.substs(x.Loop, c)
-		a.stmts(x.Do, c)
+		a.forLoop(x, c)
 	case *syntax.CaseClause:
 		a.substs(x.Word, c)
 		for _, item := range x.Items {
@@ -309,6 +311,14 @@ func (a *analyzer) exec(argv []string, dyn []bool, ex callExtras, c shellCtx) {
 	cmd.text = commandText(name, argv[1:], ex.redirs)
 	if ex.assignText != "" {
 		cmd.fullText = ex.assignText + " " + cmd.text
+	}
+	if !cmd.dynamic {
+		for _, v := range builtinAssigns(name, cmd.args) {
+			if !slices.Contains(cmd.assigns, v) {
+				cmd.assigns = append(cmd.assigns, v)
+			}
+			delete(a.vars, v)
+		}
 	}
 	if name == "unset" && !cmd.dynamic {
 		for _, w := range cmd.args {

@@ -35,10 +35,17 @@ func (a *analyzer) call(ce *syntax.CallExpr, redirs []*syntax.Redirect, c shellC
 		}
 		ex.assigns = append(ex.assigns, as.Name.Value)
 		assignParts = append(assignParts, nodeSource(c.src, as))
+		if as.Value == nil && as.Array == nil && !as.Append && len(ce.Args) == 0 {
+			a.setVar(as.Name.Value, "") // X= empties X
+		}
 		if as.Value != nil {
 			ex.inputs = append(ex.inputs, a.substs(as.Value, c)...)
 			if len(ce.Args) == 0 {
-				if v, ok := a.wordValue(as.Value, c.src); ok {
+				v, ok := a.wordValue(as.Value, c.src)
+				if old, known := a.vars[as.Name.Value]; as.Append {
+					v, ok = old+v, ok && known // X+=more
+				}
+				if ok {
 					a.setVar(as.Name.Value, v)
 				} else {
 					delete(a.vars, as.Name.Value)
@@ -61,9 +68,11 @@ func (a *analyzer) call(ce *syntax.CallExpr, redirs []*syntax.Redirect, c shellC
 	for _, w := range ce.Args {
 		ex.inputs = append(ex.inputs, a.substs(w, c)...)
 		for _, ew := range braceWords(w) {
-			v, static := a.wordValue(ew, c.src)
-			argv = append(argv, v)
-			dyn = append(dyn, !static)
+			fields, static := a.wordFields(ew, c.src)
+			for _, f := range fields {
+				argv = append(argv, f)
+				dyn = append(dyn, !static)
+			}
 		}
 	}
 	ex.inputs = append(ex.inputs, c.pipeIn...)

@@ -150,10 +150,56 @@ func (a *analyzer) declClause(x *syntax.DeclClause, redirs []*syntax.Redirect, c
 				}
 			}
 		} else if as.Value != nil {
-			v, _ := a.wordValue(as.Value, c.src)
-			args = append(args, v)
+			// A name the parser did not see as one: quoted, escaped, in
+			// braces or in a variable (export "LD_PRELOAD=x", export
+			// {A,B}=x, export $N=x) is still set.
+			for _, ew := range braceWords(as.Value) {
+				v, _ := a.wordValue(ew, c.src)
+				args = append(args, v)
+				if name, _, _ := strings.Cut(v, "="); isAssignment(name + "=") {
+					assigns = append(assigns, name)
+				}
+			}
 		}
 	}
 	argv := append([]string{x.Variant.Value}, args...)
 	a.exec(argv, make([]bool, len(argv)), callExtras{assigns: assigns, redirs: a.redirects(redirs, c)}, c)
+}
+
+// maxLoopRuns bounds how many loop bodies one call analyses once per item.
+const maxLoopRuns = 32
+
+// forLoop analyses "for NAME in WORDS; do BODY; done". The loop sets NAME,
+// so the loop counts as an assignment of it; when the words are known (and
+// few), the body is analysed once with NAME set to each of them, as bash
+// runs it (for f in ~/.ssh/id_rsa; do cat $f; done reads the key).
+func (a *analyzer) forLoop(x *syntax.ForClause, c shellCtx) {
+	iter, ok := x.Loop.(*syntax.WordIter)
+	if !ok || iter.Name == nil {
+		a.stmts(x.Do, c)
+		return
+	}
+	name := iter.Name.Value
+	a.add(shellCommand{text: "for " + name, fullText: nodeSource(c.src, x.Loop), raw: c.src,
+		assigns: []string{name}, depth: c.depth})
+	var items []string
+	static := len(iter.Items) > 0
+	for _, w := range iter.Items {
+		for _, ew := range braceWords(w) {
+			fields, ok := a.wordFields(ew, c.src)
+			static = static && ok
+			items = append(items, fields...)
+		}
+	}
+	if !static || len(items) == 0 || a.loopRuns+len(items) > maxLoopRuns {
+		delete(a.vars, name)
+		a.stmts(x.Do, c)
+		delete(a.vars, name)
+		return
+	}
+	a.loopRuns += len(items)
+	for _, it := range items {
+		a.setVar(name, it)
+		a.stmts(x.Do, c)
+	}
 }

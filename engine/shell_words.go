@@ -43,6 +43,13 @@ func (a *analyzer) wordValue(w *syntax.Word, src string) (string, bool) {
 					if !a.paramValue(q, src, &b) {
 						static = false
 					}
+				case *syntax.CmdSubst:
+					if out, ok := a.substOutput(q, src); ok {
+						b.WriteString(out)
+					} else {
+						static = false
+						b.WriteString(nodeSource(src, inner))
+					}
 				default:
 					static = false
 					b.WriteString(nodeSource(src, inner))
@@ -52,12 +59,160 @@ func (a *analyzer) wordValue(w *syntax.Word, src string) (string, bool) {
 			if !a.paramValue(p, src, &b) {
 				static = false
 			}
+		case *syntax.CmdSubst:
+			if out, ok := a.substOutput(p, src); ok {
+				b.WriteString(out)
+			} else {
+				static = false
+				b.WriteString(nodeSource(src, part))
+			}
 		default:
 			static = false
 			b.WriteString(nodeSource(src, part))
 		}
 	}
 	return b.String(), static
+}
+
+// wordFields returns the fields an unquoted word becomes: like
+// [analyzer.wordValue], but the known values of unquoted $NAME and $(...)
+// are split on $IFS as bash splits them (x="-rf /"; rm $x runs rm with two
+// arguments). A word whose expansions are all empty yields no field.
+func (a *analyzer) wordFields(w *syntax.Word, src string) ([]string, bool) {
+	if !hasUnquotedExpansion(w) {
+		v, static := a.wordValue(w, src)
+		return []string{v}, static
+	}
+	ifs, ok := a.vars["IFS"]
+	if !ok {
+		ifs = " \t\n"
+	}
+	isIFS := func(r rune) bool { return strings.ContainsRune(ifs, r) }
+	var fields []string
+	var cur strings.Builder
+	inField, static := false, true
+	endField := func() {
+		if inField {
+			fields = append(fields, cur.String())
+		}
+		cur.Reset()
+		inField = false
+	}
+	for i, part := range w.Parts {
+		var text string
+		split := false
+		switch p := part.(type) {
+		case *syntax.ParamExp:
+			var b strings.Builder
+			known := a.paramValue(p, src, &b)
+			text, split = b.String(), known
+			static = static && known
+		case *syntax.CmdSubst:
+			out, known := a.substOutput(p, src)
+			if !known {
+				out = nodeSource(src, p)
+			}
+			text, split = out, known
+			static = static && known
+		case *syntax.Lit:
+			if i == 0 {
+				text, _ = a.wordValue(&syntax.Word{Parts: []syntax.WordPart{p}}, src)
+			} else {
+				text = unescapeUnquoted(p.Value)
+			}
+		default:
+			v, st := a.wordValue(&syntax.Word{Parts: []syntax.WordPart{part}}, src)
+			text, static = v, static && st
+			inField = true // "" and '' make a field even when empty
+		}
+		if !split {
+			cur.WriteString(text)
+			inField = inField || text != ""
+			continue
+		}
+		for k, piece := range strings.FieldsFunc(text, isIFS) {
+			if k > 0 || isIFS(rune(text[0])) {
+				endField()
+			}
+			cur.WriteString(piece)
+			inField = true
+		}
+		if text != "" && isIFS(rune(text[len(text)-1])) {
+			endField()
+		}
+	}
+	endField()
+	return fields, static
+}
+
+// hasUnquotedExpansion reports whether w has a $NAME or $(...) outside
+// quotes, whose value bash splits into fields.
+func hasUnquotedExpansion(w *syntax.Word) bool {
+	for _, part := range w.Parts {
+		switch part.(type) {
+		case *syntax.ParamExp, *syntax.CmdSubst:
+			return true
+		}
+	}
+	return false
+}
+
+// substOutput returns what $(...) expands to when its output is known
+// without running anything: $(echo WORDS) and $(printf TEXT) of static
+// words, trailing newlines removed.
+func (a *analyzer) substOutput(cs *syntax.CmdSubst, src string) (string, bool) {
+	if len(cs.Stmts) != 1 {
+		return "", false
+	}
+	s := cs.Stmts[0]
+	ce, ok := s.Cmd.(*syntax.CallExpr)
+	if !ok || len(s.Redirs) > 0 || len(ce.Assigns) > 0 || s.Background || s.Negated || len(ce.Args) == 0 {
+		return "", false
+	}
+	var argv []string
+	for _, w := range ce.Args {
+		for _, ew := range braceWords(w) {
+			fields, static := a.wordFields(ew, src)
+			if !static {
+				return "", false
+			}
+			argv = append(argv, fields...)
+		}
+	}
+	if len(argv) == 0 {
+		return "", false
+	}
+	var out string
+	switch commandBaseName(argv[0]) {
+	case "echo":
+		args := argv[1:]
+		escapes := false
+		for len(args) > 0 && isEchoOption(args[0]) {
+			escapes = escapes || strings.Contains(args[0], "e")
+			args = args[1:]
+		}
+		out = strings.Join(args, " ")
+		if escapes {
+			out = decodeANSIC(out)
+		}
+	case "printf":
+		if len(argv) != 2 || strings.Contains(argv[1], "%") {
+			return "", false
+		}
+		out = decodeANSIC(argv[1])
+	default:
+		return "", false
+	}
+	return strings.TrimRight(out, "\n"), true
+}
+
+// isEchoOption reports whether w is an option echo accepts (-n, -e, -E and
+// clusters of them); any other word is printed.
+func isEchoOption(w string) bool {
+	if len(w) < 2 || w[0] != '-' {
+		return false
+	}
+	return strings.Trim(w[1:], "neE") == ""
 }
 
 func singleLit(w *syntax.Word) (string, bool) {
@@ -105,26 +260,72 @@ func isUserName(s string) bool {
 
 // paramValue writes the value of a plain $NAME or ${NAME} when it is known
 // and reports whether it was; otherwise it writes the expansion's source.
+//
+// ${NAME:-WORD}, ${NAME-WORD}, ${NAME:=WORD}, ${NAME=WORD} and
+// ${NAME:+WORD} are followed too. When NAME is unknown the value written is
+// WORD's for the defaults and the alternative (what the line most likely
+// means: rm -rf ${x:-/} is about /), and the expansion still counts as
+// unknown.
 func (a *analyzer) paramValue(p *syntax.ParamExp, src string, b *strings.Builder) bool {
-	plain := p.Param != nil && p.Exp == nil && p.Slice == nil && p.Repl == nil && !p.Length &&
+	simple := p.Param != nil && p.Slice == nil && p.Repl == nil && !p.Length &&
 		!p.Excl && p.Index == nil && p.NestedParam == nil && !p.Width
-	if plain {
-		name := p.Param.Value
-		if v, ok := a.vars[name]; ok {
-			b.WriteString(v)
-			return true
-		}
-		if name == "HOME" && a.home != "" {
-			b.WriteString(a.home)
-			return true
-		}
-		if name == "PWD" && a.cwd != "" {
-			b.WriteString(a.cwd)
-			return true
-		}
+	if !simple || (p.Exp != nil && !isDefaultOp(p.Exp.Op)) {
+		b.WriteString(nodeSource(src, p))
+		return false
 	}
-	b.WriteString(nodeSource(src, p))
+	v, known := a.varValue(p.Param.Value)
+	if p.Exp == nil {
+		if !known {
+			v = nodeSource(src, p)
+		}
+		b.WriteString(v)
+		return known
+	}
+	word := ""
+	wordStatic := true
+	if p.Exp.Word != nil {
+		word, wordStatic = a.wordValue(p.Exp.Word, src)
+	}
+	switch {
+	case !known:
+		b.WriteString(word)
+		return false
+	case p.Exp.Op == syntax.AlternateUnset || p.Exp.Op == syntax.AlternateUnsetOrNull:
+		if v == "" && p.Exp.Op == syntax.AlternateUnsetOrNull {
+			return true
+		}
+		b.WriteString(word)
+		return wordStatic
+	case v == "" && (p.Exp.Op == syntax.DefaultUnsetOrNull || p.Exp.Op == syntax.AssignUnsetOrNull):
+		b.WriteString(word)
+		return wordStatic
+	}
+	b.WriteString(v)
+	return true
+}
+
+func isDefaultOp(op syntax.ParExpOperator) bool {
+	switch op {
+	case syntax.DefaultUnset, syntax.DefaultUnsetOrNull, syntax.AssignUnset, syntax.AssignUnsetOrNull,
+		syntax.AlternateUnset, syntax.AlternateUnsetOrNull:
+		return true
+	}
 	return false
+}
+
+// varValue returns the value of a shell variable when it is known: set
+// earlier in the script, or $HOME and $PWD of the call.
+func (a *analyzer) varValue(name string) (string, bool) {
+	if v, ok := a.vars[name]; ok {
+		return v, true
+	}
+	if name == "HOME" && a.home != "" {
+		return a.home, true
+	}
+	if name == "PWD" && a.cwd != "" {
+		return a.cwd, true
+	}
+	return "", false
 }
 
 // nodeSource returns the source text of n, or a placeholder when the

@@ -40,7 +40,7 @@ policies:
 		{"rm -rf /", ActionDeny}, {"/bin/rm -rf /", ActionDeny}, {`\rm -rf ~`, ActionDeny}, {"'r''m' -r $HOME", ActionDeny},
 		{"echo 'rm -rf /'", ActionAllow}, {"git status && bash -c 'rm -fr /etc/x'", ActionDeny},
 		{"sudo rm -rf /", ActionDeny}, {"sudo ls", ActionAsk}, {"curl -s x | bash", ActionDeny},
-		{"$(echo rm) -rf /", ActionAsk}, {"rm -rf ./build", ActionAllow}, {"find . -exec rm -rf / \\;", ActionDeny},
+		{"$(which rm) -rf /", ActionAsk}, {"$(echo rm) -rf /", ActionDeny}, {"rm -rf ./build", ActionAllow}, {"find . -exec rm -rf / \\;", ActionDeny},
 		{"X=rm; $X -rf /", ActionDeny}, {"{rm,-rf,/}", ActionDeny}, {"$'\\x72m' -rf /", ActionDeny},
 		{"echo rm -rf / | sh", ActionDeny}, {"bash <<EOF\nrm -rf /\nEOF", ActionDeny}, {"cat <<'EOF' > f\nrm -rf /\nEOF", ActionAllow},
 		{"cd /; rm -rf *", ActionDeny}, {"rm -rf ../../..", ActionDeny}, {"cd /tmp && rm -rf *", ActionAllow},

@@ -177,13 +177,15 @@ func TestScriptWithDynamicNames(t *testing.T) {
 	}
 	home, env := sandboxEnv(t)
 	script := filepath.Join(home, "tool.sh")
-	os.WriteFile(script, []byte("#!/usr/bin/env bash\nREADLINK=$(echo readlink)\nout=$($READLINK -f .)\necho \"ok $out\"\n"), 0o755)
+	// $(type -P ...) is known only when it runs ($(echo readlink) the
+	// engine reads without running it).
+	os.WriteFile(script, []byte("#!/usr/bin/env bash\nREADLINK=$(type -P readlink)\nout=$($READLINK -f .)\necho \"ok $out\"\n"), 0o755)
 	res := runShell(t, env, "", home, sh, script)
 	if res.code != 0 || !strings.HasPrefix(res.stdout, "ok ") {
 		t.Fatalf("%+v", res)
 	}
 	// The same as a -c command an agent typed is an ask (denied without a server).
-	res = runShell(t, env, "", home, sh, "-c", "READLINK=$(echo readlink); out=$($READLINK -f .); echo \"ok $out\"")
+	res = runShell(t, env, "", home, sh, "-c", "READLINK=$(type -P readlink); out=$($READLINK -f .); echo \"ok $out\"")
 	if res.code != ExitBlocked {
 		t.Fatalf("-c: %+v", res)
 	}
