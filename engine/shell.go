@@ -74,7 +74,9 @@ type analyzer struct {
 	home, cwd string
 	vars      map[string]string
 	out       *shellAnalysis
-	loopRuns  int // loop bodies analysed once per item so far (see forLoop)
+	loopRuns  int  // loop bodies analysed once per item so far (see forLoop)
+	dotglob   bool // shopt -s dotglob came earlier: globs match dotfiles
+	globDirs  int  // directory reads left to globs, plus one; 0 before the first glob
 }
 
 // shellCtx is what a statement inherits from where it stands.
@@ -319,6 +321,9 @@ func (a *analyzer) exec(argv []string, dyn []bool, ex callExtras, c shellCtx) {
 			}
 			delete(a.vars, v)
 		}
+	}
+	if name == "shopt" && !cmd.dynamic && slices.Contains(cmd.args, "-s") && slices.Contains(cmd.args, "dotglob") {
+		a.dotglob = true
 	}
 	if name == "unset" && !cmd.dynamic {
 		for _, w := range cmd.args {

@@ -68,7 +68,7 @@ func (a *analyzer) call(ce *syntax.CallExpr, redirs []*syntax.Redirect, c shellC
 	for _, w := range ce.Args {
 		ex.inputs = append(ex.inputs, a.substs(w, c)...)
 		for _, ew := range braceWords(w) {
-			fields, static := a.wordFields(ew, c.src)
+			fields, static := a.argFields(ew, c.src)
 			for _, f := range fields {
 				argv = append(argv, f)
 				dyn = append(dyn, !static)

@@ -186,7 +186,7 @@ func (a *analyzer) forLoop(x *syntax.ForClause, c shellCtx) {
 	static := len(iter.Items) > 0
 	for _, w := range iter.Items {
 		for _, ew := range braceWords(w) {
-			fields, ok := a.wordFields(ew, c.src)
+			fields, ok := a.argFields(ew, c.src)
 			static = static && ok
 			items = append(items, fields...)
 		}

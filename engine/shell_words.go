@@ -172,7 +172,7 @@ func (a *analyzer) substOutput(cs *syntax.CmdSubst, src string) (string, bool) {
 	var argv []string
 	for _, w := range ce.Args {
 		for _, ew := range braceWords(w) {
-			fields, static := a.wordFields(ew, src)
+			fields, static := a.argFields(ew, src)
 			if !static {
 				return "", false
 			}
