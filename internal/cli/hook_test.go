@@ -22,7 +22,7 @@ func TestHookAnswersOnTimeout(t *testing.T) {
 			t.Fatal(err)
 		}
 		if failOpen {
-			if out.Len() != 0 || !strings.Contains(errOut.String(), "no decision within 50ms The tool call was not checked (fail-open)") {
+			if out.Len() != 0 || !strings.Contains(errOut.String(), "no decision within 50ms. The tool call was not checked (fail-open)") {
 				t.Errorf("fail-open: stdout %q stderr %q", out, errOut)
 			}
 			continue

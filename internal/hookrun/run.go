@@ -195,7 +195,7 @@ func Run(o *Options) int {
 	select {
 	case <-done:
 	case <-timer.C:
-		reply.fail(nil, fmt.Sprintf("no decision within %s", timeout), "")
+		reply.fail(nil, fmt.Sprintf("no decision within %s.", timeout), "")
 	}
 	// Once has made the answer's writes, and its code, visible here.
 	return reply.code
@@ -237,7 +237,7 @@ func hookDecide(o *Options, proto hooks.Protocol, reply *hookReply) {
 		rec := audit.FromCall(hookAdapter(proto), ev.Call, engine.Decision{}, 0)
 		rec.Decision, rec.ToolUseID, rec.Error = "error", ev.ToolUseID, err.Error()
 		trail.Append(rec)
-		reply.fail(&ev, "the policies could not be loaded: "+firstLine(err.Error()), "")
+		reply.fail(&ev, sentence("the policies could not be loaded: "+firstLine(err.Error())), "")
 		return
 	}
 	d := decideTargets(prog, proto, &ev, trail)
@@ -272,6 +272,14 @@ func outcomeRecord(proto hooks.Protocol, ev hooks.Event) *audit.Record {
 	rec.Event, rec.Decision = audit.EventOutcome, ""
 	rec.ToolUseID, rec.ExitCode, rec.DurationMS, rec.Error = ev.ToolUseID, ev.ExitCode, ev.DurationMS, ev.Error
 	return rec
+}
+
+// sentence ends s with a full stop: the fail mode's text follows it.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
 }
 
 func firstLine(s string) string {
