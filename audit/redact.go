@@ -9,9 +9,10 @@ import (
 // Redacted replaces every secret that [Redact] finds.
 const Redacted = "[REDACTED]"
 
-// secretPatterns find secrets in commands, URLs and messages. Each pattern
-// has one group, the secret itself; the text around it is kept so a reader
-// still sees what kind of value was there. A pattern runs only when the
+// secretPatterns find secrets in commands, URLs and messages. The groups
+// of a pattern are alternatives; the one that matched is the secret itself
+// (a quoted value is the text between its quotes). The text around it is
+// kept so a reader still sees what kind of value was there. A pattern runs only when the
 // lower-cased text contains one of its hints (every match contains one),
 // and is compiled the first time it runs: a hook process recording one
 // "git status" compiles none of them.
@@ -21,10 +22,10 @@ var secretPatterns = []*secretPattern{
 	// NAME=value and NAME: value where the name says it is a secret:
 	// GITHUB_TOKEN=x, --password=x, api_key: x, X-Api-Key: x.
 	newSecretPattern([]string{"pass", "secret", "token", "key", "credential"},
-		`(?i)(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?(?:token|key))[a-z0-9_-]*["']?\s*[=:]\s*["']?([^\s'"&;|]+)`),
+		`(?i)(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth[_-]?(?:token|key))[a-z0-9_-]*["']?\s*[=:]\s*(?:"([^"]+)"|'([^']+)'|([^\s'"&;|]+))`),
 	// Flags whose next word is the secret: --password x, --token x.
 	newSecretPattern([]string{"pass", "secret", "token", "key"},
-		`(?i)(?:^|\s)--?(?:password|passwd|passphrase|secret|token|api-key|apikey|access-token|auth-token|client-secret)\s+["']?([^\s'"]+)`),
+		`(?i)(?:^|\s)--?(?:password|passwd|passphrase|secret|token|api-key|apikey|access-token|auth-token|client-secret)\s+(?:"([^"]+)"|'([^']+)'|([^\s'"]+))`),
 	// user:password@ in URLs.
 	newSecretPattern([]string{"@"}, `[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@`),
 	// Well-known token formats.
@@ -37,7 +38,8 @@ var secretPatterns = []*secretPattern{
 	newSecretPattern([]string{"glpat-"}, `\b(glpat-[A-Za-z0-9_-]{20,})`),
 	newSecretPattern([]string{"npm_"}, `\b(npm_[A-Za-z0-9]{36})`),
 	newSecretPattern([]string{"eyj"}, `\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})`),
-	newSecretPattern([]string{"private key"}, `(-----BEGIN [A-Z ]*PRIVATE KEY-----)`),
+	// A private key: its body, up to the END line (or the end of the text).
+	newSecretPattern([]string{"private key"}, `-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]*?)(?:-----END [A-Z ]*PRIVATE KEY-----|$)`),
 }
 
 type secretPattern struct {
@@ -67,7 +69,7 @@ func Redact(s string) string {
 	return s
 }
 
-// redactGroup replaces group 1 of every match of re in s.
+// redactGroup replaces the group that matched in every match of re in s.
 func redactGroup(re *regexp.Regexp, s string) string {
 	matches := re.FindAllStringSubmatchIndex(s, -1)
 	if matches == nil {
@@ -76,8 +78,14 @@ func redactGroup(re *regexp.Regexp, s string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range matches {
-		start, end := m[2], m[3]
-		if start < 0 || s[start:end] == Redacted {
+		start, end := -1, -1
+		for g := 2; g+1 < len(m); g += 2 {
+			if m[g] >= 0 {
+				start, end = m[g], m[g+1]
+				break
+			}
+		}
+		if start < 0 || start == end || s[start:end] == Redacted {
 			continue
 		}
 		b.WriteString(s[last:start])
@@ -102,7 +110,7 @@ func redactRecord(r *Record) {
 		}
 		// A secret can be the word after a flag: --token X.
 		for i := 1; i < len(argv); i++ {
-			if isSecretFlag(argv[i-1]) {
+			if isSecretFlag(r.Argv[i-1]) {
 				argv[i] = Redacted
 			}
 		}

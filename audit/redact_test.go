@@ -27,6 +27,14 @@ func TestRedact(t *testing.T) {
 		{"echo sk-ant-api03-abcdefghijklmnopqrstuv", "echo [REDACTED]"},
 		{"aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE", "aws configure set aws_access_key_id [REDACTED]"},
 		{"echo xoxb-1234567890-abcdef", "echo [REDACTED]"},
+		// Quoted values are redacted whole, spaces and all.
+		{`mysql --password "correct horse battery" db`, `mysql --password "[REDACTED]" db`},
+		{`export API_KEY='a b c'`, `export API_KEY='[REDACTED]'`},
+		{`{"password": "two words"}`, `{"password": "[REDACTED]"}`},
+		// A private key's body, not just the line that starts it.
+		{"printf '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----\n' > id",
+			"printf '-----BEGIN OPENSSH PRIVATE KEY-----[REDACTED]-----END OPENSSH PRIVATE KEY-----\n' > id"},
+		{"-----BEGIN RSA PRIVATE KEY-----\nMIIEow", "-----BEGIN RSA PRIVATE KEY-----[REDACTED]"},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.in); got != tt.want {
@@ -40,6 +48,14 @@ func TestRedactArgvFlagValue(t *testing.T) {
 	redactRecord(r)
 	got := strings.Join(r.Argv, " ")
 	if want := "tool --password [REDACTED] --api-key=[REDACTED] plain"; got != want {
+		t.Fatalf("argv %q, want %q", got, want)
+	}
+	// A flag after a secret flag is redacted as its value, and still
+	// names the next word as a secret.
+	r = &Record{Argv: []string{"tool", "--token", "--api-key", "k2"}}
+	redactRecord(r)
+	got = strings.Join(r.Argv, " ")
+	if want := "tool --token [REDACTED] [REDACTED]"; got != want {
 		t.Fatalf("argv %q, want %q", got, want)
 	}
 }

@@ -32,6 +32,13 @@ func scanHead(dir string) (head, error) {
 		}
 		if i == len(files)-1 {
 			h.file, h.end = name, size
+			if bytes.IndexByte(data, '\n') < 0 && int64(len(data)) < size {
+				// The window holds no line end: the last line may be
+				// longer than it, so read it all to measure a fragment.
+				if data, _, err = readTail(filepath.Join(dir, name), size); err != nil {
+					return head{}, err
+				}
+			}
 			if frag := len(data) - (bytes.LastIndexByte(data, '\n') + 1); frag > 0 {
 				line, err := countLines(filepath.Join(dir, name))
 				if err != nil {

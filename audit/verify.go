@@ -33,7 +33,8 @@ type Problem struct {
 	Kind   string `json:"kind"`
 	Detail string `json:"detail"`
 
-	pos int // position in the trail, to report problems in trail order
+	pos   int // position in the trail, to report problems in trail order
+	bytes int // length of an unreadable line
 }
 
 func (p Problem) String() string {
@@ -80,8 +81,15 @@ func Verify(dir string) (*Report, error) {
 	}
 	err = Scan(dir, func(e Entry) error {
 		pos++
+		// A line cut short is a torn tail only at the very end of the
+		// trail: a writer fences a torn record before it writes another,
+		// so one with lines after it was added later (or never fenced).
+		if n := len(pending); n > 0 && pending[n-1].Kind == KindTornTail {
+			pending[n-1].Kind = KindUnreadable
+			pending[n-1].Detail = fmt.Sprintf("%d bytes that are not a sealed audit record, with no newline, in the middle of the trail", pending[n-1].bytes)
+		}
 		if e.Record == nil {
-			p := Problem{pos: pos, File: e.File, Line: e.Line, Kind: KindUnreadable,
+			p := Problem{pos: pos, bytes: len(e.Raw), File: e.File, Line: e.Line, Kind: KindUnreadable,
 				Detail: fmt.Sprintf("%d bytes that are not a sealed audit record", len(e.Raw))}
 			if e.Partial {
 				p.Kind, p.Detail = KindTornTail, fmt.Sprintf("%d bytes of a record cut short (a crash while writing); the records before it verify", len(e.Raw))
@@ -130,11 +138,11 @@ func Verify(dir string) (*Report, error) {
 	return rep, nil
 }
 
-// fenceTorn moves the pending unreadable line that t describes to the
-// report's warnings.
+// fenceTorn moves the pending unreadable line that t describes (same
+// file, line and length) to the report's warnings.
 func fenceTorn(pending []Problem, t *Torn, rep *Report) []Problem {
 	for i, p := range pending {
-		if p.File == t.File && p.Line == t.Line && p.Kind == KindUnreadable {
+		if p.File == t.File && p.Line == t.Line && p.bytes == t.Bytes && p.Kind == KindUnreadable {
 			p.Kind = KindTornRecovered
 			p.Detail = fmt.Sprintf("%d bytes of a record cut short by a crash, fenced off by the next writer", t.Bytes)
 			rep.Warnings = append(rep.Warnings, p)

@@ -143,6 +143,12 @@ func (w *Writer) Append(recs ...*Record) error {
 	}
 
 	var buf bytes.Buffer
+	if h.torn != nil && h.torn.File == target {
+		// Terminate the fragment so the records start on a line of their
+		// own, in the same write: the fragment is never fenced without
+		// the record that declares it.
+		buf.WriteByte('\n')
+	}
 	for i, r := range recs {
 		if r.Time.IsZero() {
 			r.Time = now
@@ -164,17 +170,20 @@ func (w *Writer) Append(recs ...*Record) error {
 		h.seq, h.id, h.hash = r.Seq, r.ID, r.Hash
 	}
 
-	if h.torn != nil {
-		// Terminate the fragment so the next record starts on a line of
-		// its own; the record written now says where the fragment is.
-		if err := w.appendBytes(h.torn.File, []byte{'\n'}, nil); err != nil {
-			return err
-		}
-	}
 	if err := w.appendBytes(target, buf.Bytes(), known); err != nil {
 		return err
 	}
-	return w.storeHead(head{file: target, end: w.curSize, seq: h.seq, id: h.id, hash: h.hash})
+	if err := w.storeHead(head{file: target, end: w.curSize, seq: h.seq, id: h.id, hash: h.hash}); err != nil {
+		return err
+	}
+	if h.torn != nil && h.torn.File != target {
+		// The fragment is in an older file: terminate it only now that
+		// the records that declare it are written. The error is not
+		// Append's: the records are in, and Verify matches a fragment
+		// that was never terminated all the same.
+		w.appendBytes(h.torn.File, []byte{'\n'}, nil) //nolint:errcheck // see above
+	}
+	return nil
 }
 
 // targetFile picks the file the next records go to: the head's file,
@@ -290,16 +299,18 @@ func (w *Writer) readHeadFile() (head, os.FileInfo, bool) {
 		return head{}, nil, false
 	}
 	// A writer that crashed after starting a new file but before
-	// updating the head left a newer file than the head's: it can only
-	// be one of the two files a rotation creates.
+	// updating the head left a newer file than the head's. On the head's
+	// day that can only be the next index. On a later day it can be any
+	// day's file since (the crash may be days old), so list the folder:
+	// this append starts a new file anyway.
 	today := w.opts.Now().UTC().Format(dayLayout)
-	for _, next := range []string{fileName(day, index+1), fileName(today, 0)} {
-		if next == h.file || next == fileName(today, 0) && today <= day {
-			continue
-		}
-		if _, err := os.Lstat(filepath.Join(w.dir, next)); err == nil {
+	if today > day {
+		files, err := Files(w.dir)
+		if err != nil || len(files) == 0 || files[len(files)-1] != h.file {
 			return head{}, nil, false
 		}
+	} else if _, err := os.Lstat(filepath.Join(w.dir, fileName(day, index+1))); err == nil {
+		return head{}, nil, false
 	}
 	return h, fi, true
 }

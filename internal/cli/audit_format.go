@@ -44,7 +44,7 @@ func (s recordStyle) line(r *audit.Record) string {
 	b.WriteString(" ")
 	b.WriteString(padRight(orDash(printable(r.Tool)), 5))
 	b.WriteString("  ")
-	b.WriteString(s.paint(verb, padRight(verb, 5)))
+	b.WriteString(s.paint(verb, padRight(printable(verb), 5)))
 	if target := recordTarget(r); target != "" {
 		b.WriteString("  ")
 		b.WriteString(printable(target))

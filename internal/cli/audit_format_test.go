@@ -27,6 +27,8 @@ func TestRecordLine(t *testing.T) {
 		{"control characters are shown, not obeyed", audit.Record{Agent: "evil\x1b[2J", Tool: "exec",
 			Command: "echo hi\n\x1b]0;title\x07\u202egnp.exe\x9b", Decision: "allow", Message: "x"},
 			`Nov 24 10:00:00  evil\x1b[2J  exec   allow  echo hi\n\x1b]0;title\x07\u202egnp.exe\x9b`},
+		{"control characters in the decision", audit.Record{Tool: "exec", Command: "ls", Decision: "allow\x1b[2J"},
+			`Nov 24 10:00:00  -            exec   allow\x1b[2J  ls`},
 		{"invalid UTF-8", audit.Record{Tool: "read", Path: "a\xffb", Decision: "allow"},
 			`Nov 24 10:00:00  -            read   allow  a\xffb`},
 	} {
