@@ -130,18 +130,27 @@ func (s *Server) serveFastCheck(ln net.Listener, srv *http.Server) error {
 	handoff := newHandoffListener(ln)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(handoff) }()
+	var retry time.Duration
 	for {
 		c, err := ln.Accept()
+		if err != nil && isTemporaryAcceptError(err) {
+			retry = min(max(2*retry, 5*time.Millisecond), time.Second)
+			s.log.WithError(err).Warnf("accept on the Unix socket failed; retrying in %s", retry)
+			time.Sleep(retry)
+			continue
+		}
 		if err != nil {
-			handoff.Close()
-			if e := <-served; e != nil && !errors.Is(e, http.ErrServerClosed) {
+			handoff.Close() // stops srv too
+			e := <-served
+			if !errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			if e != nil && !errors.Is(e, http.ErrServerClosed) && !errors.Is(e, net.ErrClosed) {
 				return e
 			}
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
+			return nil
 		}
+		retry = 0
 		alone, ok := s.fast.add(c)
 		if !ok {
 			c.Close()
@@ -155,6 +164,20 @@ func (s *Server) serveFastCheck(ln net.Listener, srv *http.Server) error {
 		}
 		go s.serveFastConn(c, handoff, bufp)
 	}
+}
+
+// isTemporaryAcceptError reports whether an error of Accept passes, so
+// that accepting goes on after a pause, as net/http's Serve does: the
+// process is out of file descriptors or memory for a while, or a client
+// went away before its connection was accepted.
+func isTemporaryAcceptError(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EINTR, syscall.EAGAIN, syscall.ETIMEDOUT} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
 }
 
 // answerAtOnce answers c's request and closes c when the request is all

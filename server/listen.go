@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,8 +21,9 @@ const maxSocketPath = 107
 
 // ListenUnix listens on a Unix socket at path, readable and writable only
 // by the owner (0600), in a folder created 0700. A stale socket left by a
-// crashed server is removed; a live one is [ErrRunning]; any other file at
-// path is an error.
+// crashed server (one that refuses connections) is removed; a live one,
+// even one too busy to take a connection, is [ErrRunning]; any other file
+// at path is an error.
 func ListenUnix(path string) (net.Listener, error) {
 	if len(path) > maxSocketPath {
 		return nil, fmt.Errorf("socket path %s is %d bytes long; Unix sockets allow %d (use --socket with a shorter path)", path, len(path), maxSocketPath)
@@ -33,11 +35,19 @@ func ListenUnix(path string) (net.Listener, error) {
 		if fi.Mode()&os.ModeSocket == 0 {
 			return nil, fmt.Errorf("%s exists and is not a socket; remove it or choose another --socket", path)
 		}
-		if conn, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		conn, err := net.DialTimeout("unix", path, time.Second)
+		switch {
+		case err == nil:
 			conn.Close()
 			return nil, fmt.Errorf("%s: %w", path, ErrRunning)
+		case errors.Is(err, syscall.EAGAIN):
+			// A server listens, but its backlog is full.
+			return nil, fmt.Errorf("%s: %w (too busy to take a connection)", path, ErrRunning)
+		case !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ENOENT):
+			// Only a refusal says that nothing listens any more.
+			return nil, fmt.Errorf("%s: cannot tell whether a server listens on it (%w); remove it or choose another --socket", path, err)
 		}
-		if err := os.Remove(path); err != nil {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("remove the stale socket %s: %w", path, err)
 		}
 	}
