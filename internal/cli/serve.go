@@ -70,7 +70,8 @@ their own (the preload library, rampart-sh) ask it, and every decision goes
 to the audit trail (~/.rampart/audit). Records are written in batches as
 they come and all are written before the server exits on SIGTERM or
 SIGINT; with --audit-wait a decision is answered only once its record is
-written, so even kill -9 cannot lose an answered decision's record.
+written, so even kill -9 cannot lose an answered decision's record (unless
+writing takes over 5 s: then it is answered anyway).
 
 Requests need the bearer token in ~/.rampart/token (created on the first
 start; "rampart token show" prints it, $RAMPART_TOKEN overrides it), except
