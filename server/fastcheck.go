@@ -2,8 +2,10 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -157,13 +159,46 @@ func (s *Server) serveFastCheck(ln net.Listener, srv *http.Server) error {
 			continue
 		}
 		bufp := readBuffer()
-		if alone && s.answerAtOnce(c, bufp) {
-			s.fast.remove(c)
-			releaseReadBuffer(bufp, *bufp)
-			continue
+		if alone {
+			answered := false
+			if s.survive(c, func() { answered = s.answerAtOnce(c, bufp) }) {
+				s.fast.remove(c)
+				continue
+			}
+			if answered {
+				s.fast.remove(c)
+				releaseReadBuffer(bufp, *bufp)
+				continue
+			}
 		}
 		go s.serveFastConn(c, handoff, bufp)
 	}
+}
+
+// fastCheckTestHook, when set (by tests only), runs before each check
+// the fast path answers.
+var fastCheckTestHook func()
+
+// survive runs f, which serves c on the fast path, and reports whether it
+// panicked: the panic is logged and c closed, as net/http does for its
+// handlers, so that one bad call cannot take the server down (the client
+// then sees no answer, and its fail mode decides).
+func (s *Server) survive(c net.Conn, f func()) (panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.fastPanicked(c, r)
+			panicked = true
+		}
+	}()
+	f()
+	return false
+}
+
+// fastPanicked logs a recovered panic of the fast path and closes c.
+func (s *Server) fastPanicked(c net.Conn, r any) {
+	s.log.WithField("panic", fmt.Sprint(r)).WithField("stack", string(debug.Stack())).
+		Error("serving a check on the Unix socket panicked; its connection is closed")
+	c.Close()
 }
 
 // isTemporaryAcceptError reports whether an error of Accept passes, so
@@ -239,6 +274,11 @@ func (s *Server) answerAtOnce(c net.Conn, bufp *[]byte) bool {
 // holds what was read from c already.
 func (s *Server) serveFastConn(c net.Conn, handoff *handoffListener, bufp *[]byte) {
 	defer s.fast.remove(c)
+	defer func() {
+		if r := recover(); r != nil {
+			s.fastPanicked(c, r)
+		}
+	}()
 	buf := *bufp
 	defer func() { releaseReadBuffer(bufp, buf) }()
 	// As net/http with ReadHeaderTimeout: the head must arrive in time,
@@ -327,6 +367,9 @@ func (s *Server) fillBuffer(c net.Conn, buf *[]byte) bool {
 // when the request is not one the fast path answers (a wrong token or a
 // body that is not a tool call), so net/http answers it.
 func (s *Server) answerFastCheck(c net.Conn, h checkHead, body []byte) bool {
+	if fastCheckTestHook != nil {
+		fastCheckTestHook()
+	}
 	if !h.hasToken || s.token.scope(h.token) == ScopeNone {
 		return false
 	}

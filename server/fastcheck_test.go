@@ -313,3 +313,30 @@ func TestFastCheckConcurrentConnections(t *testing.T) {
 		}
 	}
 }
+
+// A panic while answering on the fast path closes that connection and is
+// logged; the server goes on serving, as net/http does for a handler.
+func TestFastCheckSurvivesAPanic(t *testing.T) {
+	e := newTestEnv(t, nil)
+	sock := e.serveUnix()
+	body := `{"tool":"exec","argv":["ls"],"cwd":"/tmp","agent":"a","session":"s"}`
+	fastCheckTestHook = func() { panic("test panic") }
+	for _, connection := range []string{"close", "keep-alive"} { // at once, and by a goroutine of its own
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, checkRequest(testToken, body, connection))
+		got, err := io.ReadAll(c)
+		c.Close()
+		if err != nil || len(got) != 0 {
+			t.Errorf("%s: a check that panicked was answered %q (%v); want the connection closed", connection, got, err)
+		}
+	}
+	fastCheckTestHook = nil
+	answers := rawExchange(t, sock, checkRequest(testToken, body, "close"))
+	if len(answers) != 1 || answers[0].StatusCode != http.StatusOK {
+		t.Fatalf("after the panics: %d answers", len(answers))
+	}
+}
