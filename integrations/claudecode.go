@@ -178,6 +178,19 @@ func InstalledClaudeCommands(data []byte) (map[string][]InstalledHook, error) {
 	return installedAgentHooks(data, "claude-code")
 }
 
+// ClaudeHooksOff says why a Claude Code settings file turns Rampart's
+// hooks off, or "" when it does not: "disableAllHooks": true makes Claude
+// Code run no hook at all.
+func ClaudeHooksOff(data []byte) string {
+	var s struct {
+		DisableAllHooks bool `json:"disableAllHooks"`
+	}
+	if json.Unmarshal(data, &s) == nil && s.DisableAllHooks {
+		return "disableAllHooks is true: Claude Code runs no hooks at all"
+	}
+	return ""
+}
+
 // editShellPrefix sets env.CLAUDE_CODE_SHELL_PREFIX to rampart-sh, or on
 // remove takes it out when it names rampart-sh (a prefix of the user's own
 // is left alone).
@@ -208,7 +221,7 @@ func editShellPrefix(root *object, shellPrefix string, remove, force bool, path 
 	case current != "" && !IsRampartSh(current):
 		return &ConflictError{fmt.Sprintf("%s already sets %s to %q; Rampart will not replace your own prefix (remove it first, or chain it yourself)", path, ClaudeShellPrefixKey, current)}
 	default:
-		raw, _ := json.Marshal(shellPrefix)
+		raw := marshalJSON(shellPrefix)
 		env.set(ClaudeShellPrefixKey, raw)
 		c.Summary = append(c.Summary, fmt.Sprintf("env.%s = %s: Bash commands also pass through rampart-sh", ClaudeShellPrefixKey, shellPrefix))
 	}

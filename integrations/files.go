@@ -27,24 +27,39 @@ type Change struct {
 // Apply writes c.After to c.Path atomically (a temporary file in the same
 // folder, synced, then renamed over the old one), after copying the old
 // file to a backup next to it. It returns the backup's path ("" when there
-// was no file). The file keeps its mode; a new file is 0600.
+// was no file). The file keeps its mode; a new file is 0600. When c.Path
+// is a symbolic link (a settings file kept in a dotfiles repository), the
+// file it links to is replaced and the link stays.
 func Apply(c *Change, now time.Time) (backup string, err error) {
+	return applyMode(c, now, 0)
+}
+
+// applyMode is [Apply], giving the file mode (when not 0) before it is
+// renamed into place, so the file never exists with another mode.
+func applyMode(c *Change, now time.Time, mode fs.FileMode) (backup string, err error) {
 	if !c.Changed {
 		return "", nil
 	}
-	dir := filepath.Dir(c.Path)
+	target, err := linkTarget(c.Path)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Dir(target)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create %s: %w", dir, err)
 	}
-	mode := fs.FileMode(0o600)
-	if st, err := os.Stat(c.Path); err == nil {
-		mode = st.Mode().Perm()
+	oldMode := fs.FileMode(0o600)
+	if st, err := os.Stat(target); err == nil {
+		oldMode = st.Mode().Perm()
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
+	if mode == 0 {
+		mode = oldMode
+	}
 	if c.Before != nil {
-		backup = fmt.Sprintf("%s.rampart-backup-%s", c.Path, now.UTC().Format("20060102T150405.000000000Z"))
-		if err := writeFileSync(backup, c.Before, mode); err != nil {
+		backup = backupName(c.Path, now)
+		if err := writeFileSync(backup, c.Before, oldMode); err != nil {
 			return "", fmt.Errorf("back up %s: %w", c.Path, err)
 		}
 	}
@@ -68,26 +83,54 @@ func Apply(c *Change, now time.Time) (backup string, err error) {
 	if err := tmp.Close(); err != nil {
 		return backup, fmt.Errorf("write %s: %w", c.Path, err)
 	}
-	if err := os.Rename(tmp.Name(), c.Path); err != nil {
+	if err := os.Rename(tmp.Name(), target); err != nil {
 		return backup, fmt.Errorf("write %s: %w", c.Path, err)
 	}
 	return backup, nil
 }
 
+// linkTarget is the file that path names once symbolic links are followed
+// (path itself when it is not a link). The file it links to need not
+// exist.
+func linkTarget(path string) (string, error) {
+	for range 40 {
+		st, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && st.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		link, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		path = link
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
+}
+
+// writeFileSync writes a new file (never an existing one) and syncs it; a
+// file it could not write whole is removed, so no half backup is left.
 func writeFileSync(path string, data []byte, mode fs.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
 	}
-	return f.Close()
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }
 
 // readConfig reads a config file; a missing file is nil content, no error.

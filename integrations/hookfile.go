@@ -69,7 +69,7 @@ func (h hookFile) plan(command string, force, remove bool) (*Edit, error) {
 			hooks = newObject()
 		}
 	}
-	ours, _ := json.Marshal(h.entry(command))
+	ours := marshalJSON(h.entry(command))
 	removed := 0
 	for _, event := range h.events {
 		var entries []json.RawMessage
@@ -92,7 +92,7 @@ func (h hookFile) plan(command string, force, remove bool) (*Edit, error) {
 			c.Summary = append(c.Summary, fmt.Sprintf("removed Rampart's %s hook", event))
 		}
 		if len(kept) > 0 {
-			arr, _ := json.Marshal(kept)
+			arr := marshalJSON(kept)
 			hooks.set(event, arr)
 		} else {
 			hooks.remove(event)

@@ -38,7 +38,7 @@ func matcherGroup(matcher, name, command string, timeout int) json.RawMessage {
 		Matcher string `json:"matcher"`
 		Hooks   []hook `json:"hooks"`
 	}{matcher, []hook{{name, "command", command, timeout}}}
-	raw, _ := json.Marshal(g)
+	raw := marshalJSON(g)
 	return raw
 }
 
@@ -93,7 +93,7 @@ func (e hookGroupsEdit) plan() (*Change, error) {
 		}
 		switch {
 		case len(kept) > 0:
-			arr, _ := json.Marshal(kept)
+			arr := marshalJSON(kept)
 			hooks.set(event, arr)
 		default:
 			hooks.remove(event)
@@ -146,7 +146,7 @@ func withoutAgentHooks(groups []json.RawMessage, agent string) (kept []json.RawM
 		case len(rest) == len(entries):
 			kept = append(kept, raw)
 		case len(rest) > 0:
-			arr, _ := json.Marshal(rest)
+			arr := marshalJSON(rest)
 			g.set("hooks", arr)
 			out, _ := g.marshal()
 			kept = append(kept, out)

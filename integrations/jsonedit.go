@@ -90,13 +90,26 @@ func (o *object) marshal() (json.RawMessage, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
+		b.Write(marshalJSON(k))
 		b.WriteByte(':')
 		b.Write(o.vals[k])
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// marshalJSON is json.Marshal without its HTML escaping: a user's hook
+// "make lint > log && true" stays as written instead of becoming
+// "make lint \u003e log \u0026\u0026 true". It is for values that encode
+// without error (strings, raw JSON, Rampart's own entries).
+func marshalJSON(v any) json.RawMessage {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("integrations: encode %T: %v", v, err))
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // indent formats a config file the way agents write theirs: two spaces and

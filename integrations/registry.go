@@ -209,23 +209,16 @@ type Edit struct {
 	Mode fs.FileMode
 }
 
-// Apply makes the edit: [Apply] for a write, then the mode; for a
-// removal, a backup (unless the file is Rampart's own) and the removal.
+// Apply makes the edit: [Apply] for a write, the file getting e.Mode
+// before it is renamed into place; for a removal, a backup (unless the
+// file is Rampart's own) and the removal.
 // It returns the backup's path, "" when none was made.
 func (e *Edit) Apply(now time.Time) (backup string, err error) {
 	if !e.Changed {
 		return "", nil
 	}
 	if !e.Remove {
-		if backup, err = Apply(e.Change, now); err != nil {
-			return backup, err
-		}
-		if e.Mode != 0 {
-			if err := os.Chmod(e.Path, e.Mode); err != nil {
-				return backup, fmt.Errorf("chmod %s: %w", e.Path, err)
-			}
-		}
-		return backup, nil
+		return applyMode(e.Change, now, e.Mode)
 	}
 	if e.Before != nil && !e.Ours {
 		backup = backupName(e.Path, now)
@@ -305,7 +298,15 @@ func init() {
 			}
 			return list, nil
 		},
-		Problems: func(_ Env, hooks []Hook) []string { return notEveryTool(hooks) },
+		Problems: func(env Env, hooks []Hook) []string {
+			var problems []string
+			if data, err := readConfig(settings(env)); err == nil {
+				if off := ClaudeHooksOff(data); off != "" {
+					problems = append(problems, off)
+				}
+			}
+			return append(problems, notEveryTool(hooks)...)
+		},
 		Probe: Probe{
 			Input:   `{"hook_event_name":"PreToolUse","session_id":"rampart-setup-check","tool_name":"Read","tool_input":{"file_path":"~/.ssh/id_rsa"},"tool_use_id":"rampart-setup-check"}`,
 			Blocked: stdoutHas(`"permissionDecision":"deny"`),

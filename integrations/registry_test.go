@@ -121,4 +121,14 @@ func TestCheckProblems(t *testing.T) {
 	if s := claude.Check(env); s.Protected() || len(s.Problems) != 1 || !strings.Contains(s.Problems[0], `matcher "Bash" does not match every tool`) {
 		t.Fatalf("matcher: %+v", s)
 	}
+	data, _ = os.ReadFile(settings)
+	writeFile(t, settings, strings.Replace(string(data), `"matcher": "Bash"`, `"matcher": "*"`, 1), 0o600)
+	if s := claude.Check(env); !s.Protected() {
+		t.Fatalf("claude installed: %+v", s)
+	}
+	data, _ = os.ReadFile(settings)
+	writeFile(t, settings, strings.Replace(string(data), "{", `{"disableAllHooks": true,`, 1), 0o600)
+	if s := claude.Check(env); s.Protected() || len(s.Problems) != 1 || !strings.Contains(s.Problems[0], "disableAllHooks is true") {
+		t.Fatalf("claude hooks off: %+v", s)
+	}
 }

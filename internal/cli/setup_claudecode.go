@@ -156,6 +156,9 @@ func setupClaudeCodeRun(opts *SetupClaudeCodeOptions) error {
 	}
 	printApplied(out, "Claude Code", path, false, change.Summary, backup)
 	if !opts.Remove {
+		if off := integrations.ClaudeHooksOff(change.After); off != "" {
+			fmt.Fprintf(out, "  WARNING: %s; the hooks stay inert until you change that\n", off)
+		}
 		printSetUp(out, "claude-code", "Claude Code sessions started from now on are protected; restart running ones.")
 	}
 	return nil
@@ -176,6 +179,9 @@ func setupClaudeCodeCheck(opts *SetupClaudeCodeOptions, path string) error {
 		return r.result("claude-code")
 	}
 	report(true, "settings file %s", path)
+	if off := integrations.ClaudeHooksOff(data); off != "" {
+		report(false, "%s", off)
+	}
 	var pre string
 	for _, event := range integrations.ClaudeCodeEvents {
 		entries := installed[event]
