@@ -15,9 +15,11 @@ import (
 
 // Limits on what is read from a caller's memory. Larger calls are refused
 // (by the fail mode): the kernel itself limits one argument to 128 KiB and
-// all of them to a quarter of the stack limit.
+// all of them, with their pointers, to a quarter of the stack limit and at
+// most 6 MiB. maxArgs is as many pointers as that holds, so no exec the
+// kernel would run is refused for its number of arguments.
 const (
-	maxArgs     = 1 << 16
+	maxArgs     = (6 << 20) / 8
 	maxArgBytes = 128 << 10
 	maxAllBytes = 8 << 20
 )

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,6 +36,7 @@ var builds = sync.OnceValues(func() (map[string]string, error) {
 		{"staticexec-go", []string{"go", "build", "-o", filepath.Join(dir, "staticexec-go"), "./testdata/staticexec"}, []string{"CGO_ENABLED=0"}},
 		{"staticexec-c", []string{"gcc", "-static", "-O2", "-o", filepath.Join(dir, "staticexec-c"), "testdata/staticexec.c"}, nil},
 		{"threads", []string{"gcc", "-O2", "-pthread", "-o", filepath.Join(dir, "threads"), "testdata/threads.c"}, nil},
+		{"stealfd", []string{"gcc", "-O2", "-o", filepath.Join(dir, "stealfd"), "testdata/stealfd.c"}, nil},
 	}
 	for _, s := range steps {
 		cmd := exec.Command(s.cmd[0], s.cmd[1:]...)
@@ -155,6 +157,48 @@ func TestGuardEscapes(t *testing.T) {
 	}
 }
 
+// The tree runs as the same user as the guard, but cannot reach into it:
+// taking its listener (pidfd_getfd, which Yama's default scope does not
+// stop from a descendant where Yama is off) would let the tree answer its
+// own execs.
+func TestGuardListenerOutOfReach(t *testing.T) {
+	s := newSandbox(t)
+	cmd := exec.Command(s.rampart, "guard", "--", s.bin["stealfd"])
+	cmd.Env, cmd.Dir = s.env, s.home
+	if os.Geteuid() == 0 {
+		// root's tree has CAP_SYS_PTRACE and reaches everything: play
+		// an ordinary user.
+		s.asNobody(cmd)
+	}
+	out, err := cmd.CombinedOutput()
+	s.notStolen("stealfd")
+	if !strings.Contains(string(out), "listener: refused") {
+		t.Errorf("the tree took the guard's listener (%v): %s", err, out)
+	}
+}
+
+// asNobody makes cmd run as the user nobody, who owns the sandbox's home
+// and can run the built binaries.
+func (s *sandbox) asNobody(cmd *exec.Cmd) {
+	s.t.Helper()
+	const nobody = 65534
+	for _, dir := range []string{filepath.Dir(s.home), filepath.Dir(s.rampart)} {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	err := filepath.Walk(s.home, func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, nobody, nobody)
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+}
+
 // Real programs run under the guard as they do without it, and what they
 // start that the policy denies does not run.
 func TestGuardRealPrograms(t *testing.T) {
@@ -232,6 +276,44 @@ func TestGuardExitCodes(t *testing.T) {
 	}
 	if _, err := os.Stat(s.stolen); err != nil {
 		t.Error("monitor mode blocked the copy")
+	}
+}
+
+// SIGINT sent to rampart alone, not from a terminal (a harness stopping
+// it), reaches the guarded command, which decides how it ends.
+func TestGuardPassesSignals(t *testing.T) {
+	s := newSandbox(t)
+	started := filepath.Join(s.home, "started")
+	script := `trap "exit 3" INT; touch "$1"; while :; do sleep 0.05; done`
+	cmd := exec.Command(s.rampart, "guard", "--", "bash", "-c", script, "x", started)
+	cmd.Env, cmd.Dir = s.env, s.home
+	// Without a controlling terminal, however the tests are run.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		if i == 200 {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // rampart and its tree
+			t.Fatal("the guarded command did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-waitErr:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-waitErr
+		t.Fatal("SIGINT to rampart did not reach the guarded command")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit code %d, want 3 (the command's trap)", code)
 	}
 }
 

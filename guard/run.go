@@ -33,6 +33,14 @@ func Run(cfg Config) (int, error) {
 	if err := Supported(); err != nil {
 		return 0, err
 	}
+	// The tree runs as our user: where Yama does not stop it, it could
+	// take our listener (pidfd_getfd) or write our memory and answer its
+	// own execs. A process that is not dumpable is out of reach of
+	// ptrace access from its own user. Our child's exec makes it
+	// dumpable again, as the supervisor needs to read the tree.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return 0, fmt.Errorf("make the supervisor undumpable: %w", err)
+	}
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("socketpair: %w", err)
@@ -71,10 +79,13 @@ func Run(cfg Config) (int, error) {
 	defer signal.Stop(signals)
 	go func() {
 		for sig := range signals {
-			// Ctrl-C and Ctrl-\ reach the tree from the terminal.
-			if sig != syscall.SIGINT && sig != syscall.SIGQUIT {
-				syscall.Kill(pid, sig.(syscall.Signal))
+			// Ctrl-C and Ctrl-\ reach the tree from the terminal
+			// already; sent to us alone (kill, a harness stopping us),
+			// they are passed on like the others.
+			if (sig == syscall.SIGINT || sig == syscall.SIGQUIT) && inTerminalForeground() {
+				continue
 			}
+			syscall.Kill(pid, sig.(syscall.Signal))
 		}
 	}()
 
@@ -90,6 +101,19 @@ func Run(cfg Config) (int, error) {
 		code = 128 + int(status.Signal())
 	}
 	return code, runErr
+}
+
+// inTerminalForeground reports whether this process is in the foreground
+// process group of its controlling terminal, which gets the terminal's
+// Ctrl-C and Ctrl-\ along with us.
+func inTerminalForeground() bool {
+	tty, err := os.Open("/dev/tty")
+	if err != nil {
+		return false // no controlling terminal
+	}
+	defer tty.Close()
+	fg, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCGPGRP)
+	return err == nil && fg == unix.Getpgrp()
 }
 
 // reap waits for every child of this process (the guarded child and the

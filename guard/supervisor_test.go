@@ -98,3 +98,20 @@ func TestSupervisorIdleAfterAnswers(t *testing.T) {
 		t.Errorf("%q: want 3 decisions, each followed by idle, then a clean return", events)
 	}
 }
+
+// An exec of 100,000 short arguments, as "find -exec CMD {} +" makes in a
+// large tree, is read and decided like any other: the kernel allows as
+// many as fit, with their pointers, in a quarter of the stack limit.
+func TestSupervisorReadsManyArguments(t *testing.T) {
+	events := scenario(t, "/bin/sh", "-c", "/bin/true $(seq 100000)")
+	decided := false
+	for _, e := range events {
+		if strings.HasPrefix(e, "unreadable ") {
+			t.Fatalf("%q: an exec the kernel allows was refused", events)
+		}
+		decided = decided || e == "decide /bin/true"
+	}
+	if !decided || events[len(events)-1] != "run returned 0 <nil>" {
+		t.Errorf("%q: want /bin/true decided and a clean return", events)
+	}
+}
