@@ -197,12 +197,35 @@ func (o LoadOptions) home() string {
 // LintFile validates one policy file on its own, read as coming from origin
 // (a project file also reports what a project may not do), and returns the
 // warnings loading it produces. The error, if any, lists every problem found.
+// A project file is also compiled after each embedded profile, so lint
+// refuses what loading it with any profile would refuse.
 func LintFile(path string, origin Origin) (*Program, []string, error) {
 	src, err := fileSource(path, origin)
 	if err != nil {
 		return nil, nil, err
 	}
-	prog, err := Compile(Options{Home: DefaultHome()}, src)
+	opts := Options{Home: DefaultHome()}
+	if origin == OriginProject {
+		// A project policy loads after a profile and may not reuse the
+		// name of one of its policies. The file is shared by people who
+		// may use any profile, so it is checked against each of them.
+		names := []string{policies.DefaultProfile} // first: most people use it
+		for _, name := range policies.Names() {
+			if name != policies.DefaultProfile {
+				names = append(names, name)
+			}
+		}
+		for _, name := range names {
+			profile, err := ProfileSource(name)
+			if err != nil {
+				return nil, nil, err
+			}
+			if _, err := Compile(opts, profile, src); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	prog, err := Compile(opts, src)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rampart-dev/rampart/internal/suggest"
 	"gopkg.in/yaml.v3"
@@ -88,6 +89,10 @@ func parsePolicyFile(name string, data []byte) (*fileDef, error) {
 	p := &fileParser{file: name, def: &fileDef{name: name}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		if line, col, bad := firstInvalidUTF8(data); bad {
+			// yaml.v3 says where nothing else is wrong, but not here.
+			return nil, PolicyErrors{{File: name, Line: line, Col: col, Msg: "invalid UTF-8 (a policy file must be UTF-8 text)"}}
+		}
 		return nil, PolicyErrors{yamlError(name, err)}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -161,6 +166,25 @@ func yamlError(name string, err error) *PolicyError {
 	return &PolicyError{File: name, Msg: "invalid YAML: " + msg}
 }
 
+// firstInvalidUTF8 returns the line and column (in characters, from 1) of
+// the first byte of data that is not valid UTF-8.
+func firstInvalidUTF8(data []byte) (line, col int, bad bool) {
+	line, col = 1, 1
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size <= 1 {
+			return line, col, true
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		data = data[size:]
+	}
+	return 0, 0, false
+}
+
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -218,6 +242,12 @@ func (p *fileParser) stringList(n *yaml.Node, what string) ([]string, []position
 	switch {
 	case n.Kind == yaml.ScalarNode && !isNull(n):
 		return []string{n.Value}, []position{{n.Line, n.Column}}, true
+	case n.Kind == yaml.SequenceNode && len(n.Content) == 0:
+		// An empty list would not mean "nothing": a condition with no
+		// patterns drops out of the rule, and an empty match list means
+		// every tool, agent or session.
+		p.errorf(n, "%s is an empty list (want at least one pattern)", what)
+		return nil, nil, false
 	case n.Kind == yaml.SequenceNode:
 		var out []string
 		var pos []position
@@ -347,23 +377,71 @@ func (p *fileParser) rule(n *yaml.Node) *ruleDef {
 			p.warnf(k, "ask options are ignored here: approvals are configured on the server")
 		case "when":
 			if isNull(v) {
+				p.warnf(k, "when is empty: the rule matches every call its policy sees (write default: true to say so)")
 				return
 			}
 			if v.Kind != yaml.MappingNode {
 				p.errorf(v, "when must be a mapping of conditions, not %s", kindName(v))
 				return
 			}
+			if len(v.Content) == 0 {
+				p.warnf(k, "when is empty: the rule matches every call its policy sees (write default: true to say so)")
+				return
+			}
+			nerr := len(p.errs)
 			p.mapping(v, conditionKeys(), "condition", func(key string, ck, cv *yaml.Node) {
 				if c := p.condition(key, ck, cv); c != nil {
 					r.conds = append(r.conds, c)
 				}
 			})
+			if len(p.errs) == nerr {
+				p.checkConditionMix(r.conds)
+			}
 		}
 	})
 	if !hasAction && !p.hasErrorAt(n) {
 		p.errorf(n, "rule has no action (want allow, deny, ask, log or watch)")
 	}
 	return r
+}
+
+// callConditions look only at calls that are not exec (files, MCP tools);
+// commandConditions look only at exec calls. The URL conditions look at
+// both.
+var (
+	callConditions    = []string{"path_matches", "path_not_matches", "name_matches", "tool_param_matches"}
+	commandConditions = []string{"command_matches", "command_not_matches", "command_contains", "command_regex",
+		"command_name", "command_name_not", "has_flag", "subcommand", "arg_matches", "arg_not_matches",
+		"redirects_to", "input_from", "env_sets", "detect"}
+)
+
+// checkConditionMix reports conditions that cannot be combined in one
+// rule: default with anything else is an error (it would decide alone,
+// ignoring the rest); exec conditions with file or MCP conditions are a
+// warning (no call is both, so the rule never matches: it changes no
+// decision, and a file that loaded before still loads).
+func (p *fileParser) checkConditionMix(conds []*condDef) {
+	var def, cmd, call *condDef
+	for _, c := range conds {
+		switch {
+		case c.key == "default":
+			def = c
+		case slices.Contains(commandConditions, c.key) && cmd == nil:
+			cmd = c
+		case slices.Contains(callConditions, c.key) && call == nil:
+			call = c
+		}
+	}
+	if def != nil && len(conds) > 1 {
+		p.errorf(&yaml.Node{Line: def.line, Column: def.col},
+			"default cannot be combined with other conditions: it alone would decide whether the rule matches (remove it, or move the other conditions to their own rule)")
+		return
+	}
+	if cmd != nil && call != nil {
+		p.warnf(&yaml.Node{Line: call.line, Column: call.col},
+			"%s cannot be combined with %s (line %d): %s looks at file and MCP calls, %s at commands, so the rule never matches (split it into two rules)",
+			call.key, cmd.key, cmd.line, call.key, cmd.key)
+	}
 }
 
 func (p *fileParser) hasErrorAt(n *yaml.Node) bool {
@@ -395,9 +473,22 @@ func (p *fileParser) condition(key string, k, v *yaml.Node) *condDef {
 			p.errorf(v, "%s must be a mapping of parameter name to glob, not %s", key, kindName(v))
 			return nil
 		}
+		if len(v.Content) == 0 {
+			p.errorf(v, "%s is empty (want at least one parameter name and glob)", key)
+			return nil
+		}
 		c.params = map[string]*glob{}
+		seen := map[string]int{}
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			pk, pv := v.Content[i], v.Content[i+1]
+			if pv.Kind == yaml.AliasNode && pv.Alias != nil {
+				pv = pv.Alias
+			}
+			if prev, dup := seen[pk.Value]; dup {
+				p.errorf(pk, "%s: parameter %q given twice (first on line %d)", key, pk.Value, prev)
+				continue
+			}
+			seen[pk.Value] = pk.Line
 			s, ok := p.scalar(pv, key+"."+pk.Value)
 			if !ok {
 				continue

@@ -87,6 +87,52 @@ policies:
         when: {detect: [forkbomb]}
 `, []string{`detect: unknown detection "forkbomb" (did you mean "fork-bomb"?)`}},
 		{"empty file", ``, []string{"test.yaml: file is empty"}},
+		{"invalid UTF-8", "version: \"1\"\npolicies:\n  - name: \"\xc3\xa9t\xff\"\n", []string{"test.yaml:3:14: invalid UTF-8"}},
+		// Mistakes that used to load and change decisions.
+		{"empty condition list", `version: "1"
+policies:
+  - name: p
+    rules:
+      - action: deny
+        when:
+          command_matches: []
+`, []string{`test.yaml:7:28: command_matches is an empty list (want at least one pattern)`}},
+		{"empty match list", `version: "1"
+policies:
+  - name: p
+    match:
+      tool: []
+    rules:
+      - {action: deny, when: {default: true}}
+`, []string{`test.yaml:5:13: match.tool is an empty list`}},
+		{"empty tool_param_matches", `version: "1"
+policies:
+  - name: p
+    rules:
+      - action: deny
+        when:
+          tool_param_matches: {}
+`, []string{`test.yaml:7:31: tool_param_matches is empty`}},
+		{"duplicate tool_param_matches parameter", `version: "1"
+policies:
+  - name: p
+    rules:
+      - action: deny
+        when:
+          tool_param_matches:
+            repo: "secret*"
+            repo: "*"
+`, []string{`test.yaml:9:13: tool_param_matches: parameter "repo" given twice (first on line 8)`}},
+		{"default with other conditions", `version: "1"
+default_action: deny
+policies:
+  - name: p
+    rules:
+      - action: allow
+        when:
+          default: true
+          command_name: [ls]
+`, []string{`test.yaml:8:11: default cannot be combined with other conditions`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,6 +150,52 @@ policies:
 				}
 			}
 		})
+	}
+}
+
+// An empty when is allowed (the rule matches every call its policy sees,
+// as a rule without when does) but lint says so: it is more often a
+// mistake than a choice.
+// A rule that mixes exec and file conditions never matches: a warning,
+// not an error, since it changes no decision.
+func TestCommandAndFileConditionsWarn(t *testing.T) {
+	p, err := compileOne(t, `version: "1"
+policies:
+  - name: p
+    rules:
+      - action: deny
+        when:
+          command_name: [cat]
+          path_matches: ["/etc/**"]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(p.Warnings(), "\n")
+	if !strings.Contains(w, "test.yaml:8:11: path_matches cannot be combined with command_name (line 7)") {
+		t.Errorf("warnings %q", w)
+	}
+}
+
+func TestEmptyWhenWarns(t *testing.T) {
+	for _, when := range []string{"when:", "when: {}"} {
+		p, err := compileOne(t, `version: "1"
+policies:
+  - name: p
+    rules:
+      - action: deny
+        `+when+`
+`)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		if d := p.Eval(&ToolCall{Tool: ToolExec, Command: "ls"}); d.Decision != ActionDeny {
+			t.Errorf("%s: ls is %s, want deny (the rule matches every call)", when, d.Decision)
+		}
+		w := strings.Join(p.Warnings(), "\n")
+		if !strings.Contains(w, "test.yaml:6:9: when is empty") {
+			t.Errorf("%s: warnings %q do not mention the empty when", when, w)
+		}
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/rampart-dev/rampart/audit"
-	"github.com/rampart-dev/rampart/engine"
 	"github.com/rampart-dev/rampart/guard"
 	"github.com/rampart-dev/rampart/hooks"
 	"github.com/rampart-dev/rampart/integrations"
@@ -176,15 +175,9 @@ func doctorPolicies(proc *Process) doctorCheck {
 	}
 	c.Status = doctorOK
 	c.Summary = fmt.Sprintf("%s, %s from %s", plural(policies, "policy", "policies"), plural(rules, "rule", "rules"), strings.Join(names, ", "))
-	// Warnings: keys that are ignored, rules that never match.
-	files, _ := filepath.Glob(filepath.Join(l.RampartHome, "policies", "*.yaml"))
-	for _, f := range files {
-		if _, warnings, err := engine.LintFile(f, engine.OriginUser); err == nil {
-			for _, w := range warnings {
-				c.Details = append(c.Details, fmt.Sprint(w))
-			}
-		}
-	}
+	// Warnings of every source loaded (*.yml files and the project policy
+	// too): keys that are ignored, a project's attempts to loosen.
+	c.Details = append(c.Details, l.Program.Warnings()...)
 	if len(c.Details) > 0 {
 		c.Status = doctorWarn
 		c.Fix = `see "rampart policy lint FILE"`

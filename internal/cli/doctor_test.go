@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,41 @@ func TestDoctorRampartShVersion(t *testing.T) {
 	proc, _, _ = testProcess(t, map[string]string{"PATH": t.TempDir()})
 	if c := doctorRampartSh(proc, self); c.Status != doctorWarn {
 		t.Fatalf("missing: %+v", c)
+	}
+}
+
+// Doctor reports the warnings of every policy source it loads: *.yml user
+// files and the project policy as well as *.yaml files.
+func TestDoctorPolicyWarningsCoverEverySource(t *testing.T) {
+	proc, _, _ := testProcess(t, nil)
+	home := proc.Getenv("HOME")
+	write := func(path, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(home, ".rampart", "policies", "team.yml"), "version: \"1\"\nnotify: {}\n")
+	project := filepath.Join(home, "project")
+	write(filepath.Join(project, ".git", "HEAD"), "")
+	write(filepath.Join(project, ".rampart", "policy.yaml"), `version: "1"
+policies:
+  - name: project-extra
+    rules:
+      - {action: allow, when: {command_name: [make]}}
+`)
+	proc.Getwd = func() (string, error) { return project, nil }
+	c := doctorPolicies(proc)
+	if c.Status != doctorWarn {
+		t.Fatalf("status %v, want a warning: %+v", c.Status, c)
+	}
+	details := strings.Join(c.Details, "\n")
+	for _, want := range []string{"team.yml:2:1: notify is ignored", "policy.yaml:5:9: allow rule ignored"} {
+		if !strings.Contains(details, want) {
+			t.Errorf("details %q\ndo not contain %q", details, want)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -77,7 +78,7 @@ func Parse(file string, data []byte) (Config, error) {
 	var cfg Config
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return cfg, &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return cfg, syntaxError(file, err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return cfg, nil // empty file
@@ -115,6 +116,20 @@ func Parse(file string, data []byte) (Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// syntaxError turns a yaml.v3 error ("yaml: line N: message") into an
+// Error located at line N.
+func syntaxError(file string, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, text, ok := strings.Cut(rest, ":"); ok {
+			if line, err := strconv.Atoi(n); err == nil {
+				return &Error{File: file, Line: line, Col: 1, Msg: "invalid YAML: " + strings.TrimSpace(text)}
+			}
+		}
+	}
+	return &Error{File: file, Msg: "invalid YAML: " + msg}
 }
 
 // ProfileNames lists the names a profile setting may take: the embedded

@@ -20,7 +20,8 @@ func TestParse(t *testing.T) {
 		{name: "not a string", in: "profile: [a]\n", err: "c.yaml:1:10: profile: want a profile name"},
 		{name: "duplicate", in: "profile: yolo\nprofile: none\n", err: `c.yaml:2:1: duplicate key "profile"`},
 		{name: "not a mapping", in: "- a\n", err: "c.yaml:1:1: want a mapping"},
-		{name: "bad yaml", in: "profile: [\n", err: "c.yaml: "},
+		{name: "bad yaml", in: "profile: [\n", err: "c.yaml:1:1: invalid YAML: did not find expected node content"},
+		{name: "bad yaml without a line", in: "profile: \"\xff\"\n", err: "c.yaml: invalid YAML: "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := Parse("c.yaml", []byte(c.in))
