@@ -167,7 +167,7 @@ func findLibrary(opts *PreloadOptions) (string, error) {
 		if err != nil {
 			return "", usageErrorf("", "--library: %v", err)
 		}
-		return abs, nil
+		return abs, checkPreloadable(abs)
 	}
 	home := opts.Proc.RampartHome()
 	if home == "" {
@@ -180,7 +180,18 @@ func findLibrary(opts *PreloadOptions) (string, error) {
 	if err != nil {
 		return "", withCode(ExitCantCreate, err)
 	}
-	return lib, nil
+	return lib, checkPreloadable(lib)
+}
+
+// checkPreloadable fails when the dynamic loader would not load lib from
+// LD_PRELOAD: it splits the variable at spaces and colons, so such a path
+// becomes pieces that name no file, and COMMAND would run unchecked.
+func checkPreloadable(lib string) error {
+	if !strings.ContainsAny(lib, " :") {
+		return nil
+	}
+	return withCode(ExitConfig, fmt.Errorf("the preload library %q has a space or a colon in its path, which LD_PRELOAD cannot hold: it would not be loaded", lib),
+		"set RAMPART_HOME to a folder whose path has neither (the library is installed in $RAMPART_HOME/lib)")
 }
 
 // warnIfStatic says so when LD_PRELOAD cannot reach the program at path.

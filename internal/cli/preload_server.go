@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,15 +44,20 @@ func connectPreloadServer(opts *PreloadOptions) (*preloadServer, error) {
 	proc := opts.Proc
 	home := proc.RampartHome()
 	explicit := opts.URL != "" || opts.Port != 0
-	url := opts.URL
+	url, source := opts.URL, "--url"
 	switch {
 	case opts.Port != 0:
-		url = "http://127.0.0.1:" + strconv.Itoa(opts.Port)
+		url, source = "http://127.0.0.1:"+strconv.Itoa(opts.Port), "--port"
 	case url == "":
-		url = proc.Getenv("RAMPART_URL")
+		url, source = proc.Getenv("RAMPART_URL"), "$RAMPART_URL"
 	}
 	if url == "" {
-		url = server.DefaultURL(home)
+		url, source = server.DefaultURL(home), "the default server address"
+	}
+	url, err := libraryURL(url)
+	if err != nil {
+		return nil, usageErrorf("the library speaks plain HTTP to an IP address or localhost, or to a Unix socket, and looks up no names",
+			"%s: %v", source, err)
 	}
 	token := opts.Token
 	if token == "" {
@@ -63,9 +70,6 @@ func connectPreloadServer(opts *PreloadOptions) (*preloadServer, error) {
 		}
 		token = t
 	}
-	if !strings.HasPrefix(url, "unix:") && !strings.HasPrefix(url, "http://") {
-		return nil, usageErrorf("the library speaks plain HTTP on loopback or a Unix socket", "--url %s: want http://IP:PORT, http://localhost:PORT or unix:/path/to/socket", url)
-	}
 
 	answers, err := serverAnswers(url, token)
 	if answers {
@@ -76,6 +80,43 @@ func connectPreloadServer(opts *PreloadOptions) (*preloadServer, error) {
 			"start one with \"rampart serve\", or leave out --url and --port: rampart preload then runs its own")
 	}
 	return startEmbeddedServer(opts)
+}
+
+// libraryURL returns rawURL as librampart.so will read it, or an error
+// when the library could not use it although a Go client could: the
+// library resolves no names (the host must be an IP address or
+// localhost), takes no user, path or query, and would open a relative
+// socket path from whatever folder a program has changed to, so a
+// relative one is made absolute.
+func libraryURL(rawURL string) (string, error) {
+	const want = "want http://IP:PORT, http://localhost:PORT or unix:/path/to/socket"
+	if sock, ok := strings.CutPrefix(rawURL, "unix:"); ok {
+		sock = strings.TrimPrefix(sock, "//") // unix:///path
+		if sock == "" {
+			return "", fmt.Errorf("%q: %s", rawURL, want)
+		}
+		abs, err := filepath.Abs(sock)
+		if err != nil {
+			return "", fmt.Errorf("%q: %w", rawURL, err)
+		}
+		return "unix:" + abs, nil
+	}
+	u, err := neturl.Parse(rawURL)
+	if err != nil || !strings.HasPrefix(rawURL, "http://") || u.User != nil || u.RawQuery != "" || u.ForceQuery ||
+		u.Fragment != "" || (u.Path != "" && u.Path != "/") || u.Hostname() == "" {
+		return "", fmt.Errorf("%q: %s", rawURL, want)
+	}
+	if host := u.Hostname(); host != "localhost" {
+		if addr, err := netip.ParseAddr(host); err != nil || addr.Zone() != "" {
+			return "", fmt.Errorf("%q: %q is not an IP address or localhost (the library looks up no names)", rawURL, host)
+		}
+	}
+	if port := u.Port(); strings.HasSuffix(u.Host, ":") || port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("%q: the port must be 1 to 65535", rawURL)
+		}
+	}
+	return rawURL, nil
 }
 
 // serverAnswers reports whether a server answers at url, and checks that

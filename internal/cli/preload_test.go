@@ -2,6 +2,8 @@ package cli
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -135,5 +137,88 @@ func TestPreloadEmbeddedServer(t *testing.T) {
 	}
 	if answers, _ := serverAnswers(ps.URL, ps.Token); answers {
 		t.Error("the embedded server still answers after Close")
+	}
+}
+
+// The dynamic loader splits LD_PRELOAD at spaces and colons: a library
+// whose path has one would not load, and COMMAND would run unchecked.
+func TestPreloadRefusesALibraryPathLDPreloadCannotHold(t *testing.T) {
+	proc, _, _ := testProcess(t, nil)
+	for _, dir := range []string{"a b", "a:b"} {
+		lib := filepath.Join(t.TempDir(), dir, "librampart.so")
+		os.MkdirAll(filepath.Dir(lib), 0o700)
+		os.WriteFile(lib, []byte("x"), 0o755)
+		_, err := findLibrary(&PreloadOptions{Proc: proc, Library: lib})
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != ExitConfig || !strings.Contains(err.Error(), "LD_PRELOAD cannot hold") {
+			t.Errorf("%s: %v", lib, err)
+		}
+	}
+	lib := filepath.Join(t.TempDir(), "librampart.so")
+	os.WriteFile(lib, []byte("x"), 0o755)
+	if got, err := findLibrary(&PreloadOptions{Proc: proc, Library: lib}); err != nil || got != lib {
+		t.Errorf("%s: %q, %v", lib, got, err)
+	}
+}
+
+// A URL the Go client reaches but the library cannot (a host name, a
+// path, a relative socket a child reaches only from the same folder)
+// would leave every program unchecked.
+func TestPreloadLibraryURL(t *testing.T) {
+	wd, _ := os.Getwd()
+	for _, c := range []struct{ in, want string }{
+		{"http://127.0.0.1:9090", "http://127.0.0.1:9090"},
+		{"http://localhost:9090/", "http://localhost:9090/"},
+		{"http://[::1]:9090", "http://[::1]:9090"},
+		{"http://127.0.0.1", "http://127.0.0.1"},
+		{"unix:/run/r.sock", "unix:/run/r.sock"},
+		{"unix:///run/r.sock", "unix:/run/r.sock"},
+		{"unix:r.sock", "unix:" + filepath.Join(wd, "r.sock")},
+		{"http://vm:9090", ""},
+		{"http://example.com", ""},
+		{"http://127.0.0.1:9090/v1", ""},
+		{"http://u@127.0.0.1:9090", ""},
+		{"http://127.0.0.1:9090?x=1", ""},
+		{"http://127.0.0.1:", ""},
+		{"http://127.0.0.1:0", ""},
+		{"http://[fe80::1%25eth0]:9090", ""},
+		{"https://127.0.0.1:9090", ""},
+		{"unix:", ""},
+		{"127.0.0.1:9090", ""},
+	} {
+		got, err := libraryURL(c.in)
+		if got != c.want || (err == nil) != (c.want != "") {
+			t.Errorf("libraryURL(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+
+	proc, _, _ := testProcess(t, map[string]string{"RAMPART_URL": "http://localhost.invalid:9"})
+	_, err := connectPreloadServer(&PreloadOptions{Proc: proc})
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != ExitUsage || !strings.Contains(err.Error(), "$RAMPART_URL") {
+		t.Errorf("$RAMPART_URL with a host name: %v", err)
+	}
+}
+
+// A relative socket path reaches the server from this folder only; the
+// library gets it made absolute.
+func TestPreloadMakesARelativeSocketAbsolute(t *testing.T) {
+	proc, _, _ := testProcess(t, map[string]string{"RAMPART_PROFILE": "standard"})
+	embedded, err := connectPreloadServer(&PreloadOptions{Proc: proc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer embedded.Close()
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(wd, strings.TrimPrefix(embedded.URL, "unix:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := connectPreloadServer(&PreloadOptions{Proc: proc, URL: "unix:" + rel, Token: embedded.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.URL != embedded.URL {
+		t.Errorf("the library gets %q, want %q", ps.URL, embedded.URL)
 	}
 }

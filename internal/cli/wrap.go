@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +40,7 @@ rampart-sh first:
                             further down PATH)
   CLAUDE_CODE_SHELL_PREFIX  rampart-sh, for Claude Code's Bash tool
   RAMPART_SESSION           wrap-<pid>, so the audit trail groups the run
+  RAMPART_MODE              --mode (enforce unless --mode monitor)
 
 The agent's stdin, stdout and terminal are its own; signals are passed on;
 wrap exits with the agent's exit code (128+N when a signal N ended it) and
@@ -115,6 +114,21 @@ func makeShims(parent, rampartSh string) (string, error) {
 	return dir, nil
 }
 
+// defaultPath is where programs look for commands when PATH is unset
+// (glibc's execvp and bash use about this).
+const defaultPath = "/usr/local/bin:/usr/bin:/bin"
+
+// shimPath returns the PATH of the agent: the shim folder first, then
+// path. An empty path becomes [defaultPath], not an empty entry, which
+// would mean the working directory: a "git" or "bash" in the project
+// would run instead of the real one.
+func shimPath(shims, path string) string {
+	if path == "" {
+		path = defaultPath
+	}
+	return shims + string(os.PathListSeparator) + path
+}
+
 // checkEnforceOrMonitor checks a --mode flag of a command that runs an
 // agent and either blocks (enforce, the default) or records only.
 func checkEnforceOrMonitor(mode string) error {
@@ -149,12 +163,16 @@ func wrapRun(opts *WrapOptions) error {
 	env := os.Environ()
 	set := func(k, v string) { env = append(env, k+"="+v) }
 	set("SHELL", filepath.Join(shims, "bash"))
-	set("PATH", shims+string(os.PathListSeparator)+proc.Getenv("PATH"))
+	set("PATH", shimPath(shims, proc.Getenv("PATH")))
 	set("CLAUDE_CODE_SHELL_PREFIX", sh)
 	set("RAMPART_SESSION", session)
-	if opts.Mode != "" {
-		set("RAMPART_MODE", opts.Mode)
+	// rampart-sh reads RAMPART_MODE: an inherited "disabled" or
+	// "monitor" must not quietly replace the documented default.
+	mode := opts.Mode
+	if mode == "" {
+		mode = "enforce"
 	}
+	set("RAMPART_MODE", mode)
 	if proc.Getenv("RAMPART_AGENT") == "" {
 		set("RAMPART_AGENT", filepath.Base(opts.Argv[0]))
 	}
@@ -168,32 +186,9 @@ func wrapRun(opts *WrapOptions) error {
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = proc.In, proc.Out, proc.Err
 	start := time.Now()
-
-	signals := make(chan os.Signal, 8)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(signals)
-	if err := cmd.Start(); err != nil {
+	code, err := runForwardingSignals(cmd, proc)
+	if err != nil {
 		return withCode(126, fmt.Errorf("start %s: %w", opts.Argv[0], err))
-	}
-	go func() {
-		for sig := range signals {
-			// Ctrl-C and Ctrl-\ reach the agent from the terminal
-			// already; the others are passed on.
-			if sig != syscall.SIGINT && sig != syscall.SIGQUIT {
-				cmd.Process.Signal(sig)
-			}
-		}
-	}()
-	err = cmd.Wait()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			code = 128 + int(ws.Signal())
-		}
-	} else if err != nil {
-		return withCode(ExitSoftware, err)
 	}
 	checked, blocked := countSession(home, session, start)
 	noun := "commands"

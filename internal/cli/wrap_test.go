@@ -6,7 +6,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // rampart wrap runs a real agent (here bash and python3 scripts) with
@@ -49,5 +53,65 @@ func TestWrapRunsAgentWithRampartSh(t *testing.T) {
 	// The shim folder is gone afterwards.
 	if m, _ := filepath.Glob(filepath.Join(home, ".rampart", "run", "shims-*")); len(m) != 0 {
 		t.Errorf("shims left behind: %v", m)
+	}
+}
+
+// wrapAgent runs "/bin/sh -c script" under rampart wrap with the process
+// environment env (PATH is the test's) and returns the exit code and
+// stdout. The agent runs no shell, so any file stands in for rampart-sh.
+func wrapAgent(t *testing.T, env map[string]string, script string) (int, string) {
+	t.Helper()
+	proc, out, errOut := testProcess(t, env)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	err := wrapRun(&WrapOptions{Proc: proc, RampartSh: "/bin/true", Argv: []string{"/bin/sh", "-c", script}})
+	var ee *exitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("wrap: %v (stderr %s)", err, errOut)
+	}
+	if ee != nil {
+		return ee.code, out.String()
+	}
+	return ExitOK, out.String()
+}
+
+// An empty PATH entry is the working directory: without a PATH the agent
+// must not get "SHIMS:", which runs a "git" planted in the project.
+func TestWrapWithoutPathAddsNoEmptyEntry(t *testing.T) {
+	code, out := wrapAgent(t, nil, `echo "$PATH"`)
+	path := strings.TrimSpace(out)
+	if code != ExitOK || strings.HasSuffix(path, ":") || strings.Contains(path, "::") || !strings.HasSuffix(path, ":"+defaultPath) {
+		t.Errorf("exit %d, PATH %q", code, path)
+	}
+}
+
+// --mode defaults to enforce, whatever RAMPART_MODE the caller had.
+func TestWrapModeDefaultsToEnforce(t *testing.T) {
+	code, out := wrapAgent(t, map[string]string{"RAMPART_MODE": "disabled"}, `echo "$RAMPART_MODE"`)
+	if code != ExitOK || strings.TrimSpace(out) != "enforce" {
+		t.Errorf("exit %d, RAMPART_MODE %q", code, out)
+	}
+}
+
+// Signals sent to wrap reach the agent: SIGINT too when it does not come
+// from a terminal (here stdin is not one).
+func TestWrapPassesOnSignals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGUSR1, syscall.SIGWINCH} {
+		ready := filepath.Join(t.TempDir(), "ready")
+		go func() {
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if _, err := os.Stat(ready); err == nil {
+					syscall.Kill(os.Getpid(), sig)
+					return
+				}
+			}
+		}()
+		name := strings.TrimPrefix(unix.SignalName(sig), "SIG")
+		// The agent gives up after about 5 s with exit 9.
+		code, _ := wrapAgent(t, map[string]string{"PATH": os.Getenv("PATH")}, `trap 'exit 5' `+name+`; touch `+ready+`; i=0; while [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; exit 9`)
+		if code != 5 {
+			t.Errorf("%v: exit %d, want 5 (the agent's trap)", sig, code)
+		}
 	}
 }
