@@ -22,10 +22,7 @@ import (
 
 // builds holds the binaries the tests run, built once.
 var builds = sync.OnceValues(func() (map[string]string, error) {
-	dir, err := os.MkdirTemp("", "rampart-guard-test-")
-	if err != nil {
-		return nil, err
-	}
+	dir := guard.TestBuildDir // removed by TestMain
 	out := map[string]string{}
 	steps := []struct {
 		name string

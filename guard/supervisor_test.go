@@ -27,8 +27,20 @@ func TestMain(m *testing.M) {
 	case os.Getenv(envScenario) != "":
 		os.Exit(runScenario(os.Getenv(envScenario), os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	root, err := os.MkdirTemp("", "rampart-guard-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	TestBuildDir = root
+	code := m.Run()
+	os.RemoveAll(root)
+	os.Exit(code)
 }
+
+// TestBuildDir is a folder for the tests' builds (integration_test.go),
+// removed when the tests end.
+var TestBuildDir string
 
 // runScenario guards argv and prints what the supervisor did: "decide
 // PATH" for every exec, "idle" for every Idle call, "run returned" and

@@ -12,12 +12,24 @@ import (
 	"testing"
 )
 
+// shBuildDir holds the rampart-sh the tests build; TestMain removes it.
+var shBuildDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shBuildDir != "" {
+		os.RemoveAll(shBuildDir)
+	}
+	os.Exit(code)
+}
+
 // rampartSh builds cmd/rampart-sh once for the tests that run it for real.
 var rampartSh = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "rampart-sh-test-")
 	if err != nil {
 		return "", err
 	}
+	shBuildDir = dir
 	bin := filepath.Join(dir, "rampart-sh")
 	out, err := exec.Command("go", "build", "-o", bin, "../cmd/rampart-sh").CombinedOutput()
 	if err != nil {
