@@ -56,10 +56,13 @@ var cacheMagic = fmt.Sprintf("rampart policy cache %d\n", snapshotFormat)
 //
 // A cache file that is unreadable, truncated, corrupt or of another format
 // is a miss, never an error, and a cache directory that cannot be written
-// only means nothing is cached. A Program from the cache compiles each
-// rule's patterns the first time a call reaches the rule, so a hit costs
-// little more than reading the sources; its decisions are those of the
-// Program Load returns, and it is as safe for concurrent use.
+// only means nothing is cached. A cache file that another user owns or
+// can write to, or in a directory that another user owns or can write to,
+// is a miss too, and nothing is written to such a directory. A Program
+// from the cache compiles each rule's patterns the first time a call
+// reaches the rule, so a hit costs little more than reading the sources;
+// its decisions are those of the Program Load returns, and it is as safe
+// for concurrent use.
 //
 // The status says whether the cache was used; it is CacheOff when
 // cacheDir is "". On error the Program is nil.
@@ -135,10 +138,28 @@ func cacheKey(buildID, home string, srcs []Source) (slot string, key [sha256.Siz
 const cacheHeaderLen = sha256.Size * 2
 
 // readCache returns the Program in file when the file holds one for key,
-// else nil.
+// else nil. Only a file that no one but the user could have written is
+// read (see [privateToUser]): the key is no secret, so anyone who could
+// write the file could give it any program.
 func readCache(file string, key [sha256.Size]byte, home string) *Program {
-	data, err := os.ReadFile(file)
-	if err != nil || !bytes.HasPrefix(data, []byte(cacheMagic)) {
+	if !privateDir(filepath.Dir(file)) {
+		return nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() || !privateToUser(info) {
+		return nil
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, info.Size()+bytes.MinRead))
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil
+	}
+	data := buf.Bytes()
+	if !bytes.HasPrefix(data, []byte(cacheMagic)) {
 		return nil
 	}
 	data = data[len(cacheMagic):]
@@ -174,6 +195,9 @@ func writeCache(file string, key [sha256.Size]byte, p *Program) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	if !privateDir(dir) {
+		return fmt.Errorf("%s: others can write to it: not caching there", dir)
+	}
 	tmp, err := os.CreateTemp(dir, ".policy-*.tmp") // mode 0600
 	if err != nil {
 		return err
@@ -205,4 +229,24 @@ func executableName() string {
 		}
 	}
 	return string(name)
+}
+
+// privateDir reports whether dir is a directory that only the user can
+// change (see [privateToUser]): otherwise another user could replace the
+// files in it.
+func privateDir(dir string) bool {
+	info, err := os.Stat(dir)
+	return err == nil && info.IsDir() && privateToUser(info)
+}
+
+// privateToUser reports whether the file info describes can be changed
+// only by the user running this process: it is owned by the effective user
+// and neither its group nor others may write to it. Where files have no
+// owner IDs (Windows) there is nothing to check.
+func privateToUser(info os.FileInfo) bool {
+	euid := os.Geteuid()
+	if euid < 0 {
+		return true
+	}
+	return info.Mode().Perm()&0o022 == 0 && fileOwner(info) == euid
 }

@@ -572,3 +572,53 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		setEntries(p.unanchoredArgSet())
 	})
 }
+
+// TestLoadCachedDistrustsOthersFiles checks that a cache file that someone
+// else could have written is a miss: one that is not the user's, or that
+// another user can write to, or in a folder another user can write to.
+// A miss rewrites a file the user owns, so the next load is a hit again.
+func TestLoadCachedDistrustsOthersFiles(t *testing.T) {
+	loosen := map[string]func(t *testing.T, file string){
+		"group-writable file": func(t *testing.T, file string) { chmod(t, file, 0o620) },
+		"world-writable file": func(t *testing.T, file string) { chmod(t, file, 0o602) },
+		"group-writable dir":  func(t *testing.T, file string) { chmod(t, filepath.Dir(file), 0o770) },
+		"world-writable dir":  func(t *testing.T, file string) { chmod(t, filepath.Dir(file), 0o1777) },
+		"another user's file": func(t *testing.T, file string) { chown(t, file) },
+		"another user's dir":  func(t *testing.T, file string) { chown(t, filepath.Dir(file)) },
+	}
+	for name, loosen := range loosen {
+		t.Run(name, func(t *testing.T) {
+			e := newCacheEnv(t)
+			want := loadCached(t, e.options(), e.cacheDir, CacheMiss)
+			files, _ := filepath.Glob(filepath.Join(e.cacheDir, "policy-*"))
+			if len(files) != 1 {
+				t.Fatalf("cache holds %v", files)
+			}
+			loosen(t, files[0])
+			sameDecisions(t, want, loadCached(t, e.options(), e.cacheDir, CacheMiss))
+			if strings.HasSuffix(name, "dir") {
+				return // the user must fix the folder: nothing is cached there
+			}
+			sameDecisions(t, want, loadCached(t, e.options(), e.cacheDir, CacheHit))
+		})
+	}
+}
+
+func chmod(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chown gives path to another user, which only root can do.
+func chown(t *testing.T, path string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("only root can give a file to another user")
+	}
+	const nobody = 65534
+	if err := os.Chown(path, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+}
