@@ -195,6 +195,11 @@ func writeCache(file string, key [sha256.Size]byte, p *Program) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	// A folder of ours that others may write to (made under umask 002)
+	// is tightened; one of another user's is left alone, and not used.
+	if info, err := os.Stat(dir); err == nil && fileOwner(info) == os.Geteuid() && info.Mode().Perm()&0o022 != 0 {
+		os.Chmod(dir, info.Mode().Perm()&^0o022)
+	}
 	if !privateDir(dir) {
 		return fmt.Errorf("%s: others can write to it: not caching there", dir)
 	}

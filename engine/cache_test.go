@@ -576,7 +576,8 @@ func FuzzDecodeSnapshot(f *testing.F) {
 // TestLoadCachedDistrustsOthersFiles checks that a cache file that someone
 // else could have written is a miss: one that is not the user's, or that
 // another user can write to, or in a folder another user can write to.
-// A miss rewrites a file the user owns, so the next load is a hit again.
+// A miss rewrites a file the user owns (tightening a folder of the user's
+// that others could write to), so the next load is a hit again.
 func TestLoadCachedDistrustsOthersFiles(t *testing.T) {
 	loosen := map[string]func(t *testing.T, file string){
 		"group-writable file": func(t *testing.T, file string) { chmod(t, file, 0o620) },
@@ -596,10 +597,15 @@ func TestLoadCachedDistrustsOthersFiles(t *testing.T) {
 			}
 			loosen(t, files[0])
 			sameDecisions(t, want, loadCached(t, e.options(), e.cacheDir, CacheMiss))
-			if strings.HasSuffix(name, "dir") {
+			if name == "another user's dir" {
 				return // the user must fix the folder: nothing is cached there
 			}
+			// A file is rewritten privately; a folder of the user's that
+			// others could write to is tightened first.
 			sameDecisions(t, want, loadCached(t, e.options(), e.cacheDir, CacheHit))
+			if st, err := os.Stat(e.cacheDir); err != nil || st.Mode().Perm()&0o022 != 0 {
+				t.Errorf("cache folder %v, %v: still writable by others", st.Mode(), err)
+			}
 		})
 	}
 }
