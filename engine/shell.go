@@ -316,10 +316,12 @@ func (a *analyzer) exec(argv []string, dyn []bool, ex callExtras, c shellCtx) {
 	}
 	if !cmd.dynamic {
 		for _, v := range builtinAssigns(name, cmd.args) {
+			// A name the caller counted (export X=v) has the value the
+			// caller gave it; any other is set to what cannot be known.
 			if !slices.Contains(cmd.assigns, v) {
 				cmd.assigns = append(cmd.assigns, v)
+				delete(a.vars, v)
 			}
-			delete(a.vars, v)
 		}
 	}
 	if name == "shopt" && !cmd.dynamic && slices.Contains(cmd.args, "-s") && slices.Contains(cmd.args, "dotglob") {

@@ -152,13 +152,11 @@ func (a *analyzer) declClause(x *syntax.DeclClause, redirs []*syntax.Redirect, c
 		} else if as.Value != nil {
 			// A name the parser did not see as one: quoted, escaped, in
 			// braces or in a variable (export "LD_PRELOAD=x", export
-			// {A,B}=x, export $N=x) is still set.
+			// {A,B}=x, export $N=x) is still set: exec counts it
+			// (builtinAssigns).
 			for _, ew := range braceWords(as.Value) {
 				v, _ := a.wordValue(ew, c.src)
 				args = append(args, v)
-				if name, _, _ := strings.Cut(v, "="); isAssignment(name + "=") {
-					assigns = append(assigns, name)
-				}
 			}
 		}
 	}
