@@ -44,11 +44,8 @@ func (a *analyzer) wordValue(w *syntax.Word, src string) (string, bool) {
 						static = false
 					}
 				case *syntax.CmdSubst:
-					if out, ok := a.substOutput(q, src); ok {
-						b.WriteString(out)
-					} else {
+					if !a.substValue(q, src, &b) {
 						static = false
-						b.WriteString(nodeSource(src, inner))
 					}
 				default:
 					static = false
@@ -60,11 +57,8 @@ func (a *analyzer) wordValue(w *syntax.Word, src string) (string, bool) {
 				static = false
 			}
 		case *syntax.CmdSubst:
-			if out, ok := a.substOutput(p, src); ok {
-				b.WriteString(out)
-			} else {
+			if !a.substValue(p, src, &b) {
 				static = false
-				b.WriteString(nodeSource(src, part))
 			}
 		default:
 			static = false
@@ -72,6 +66,18 @@ func (a *analyzer) wordValue(w *syntax.Word, src string) (string, bool) {
 		}
 	}
 	return b.String(), static
+}
+
+// substValue writes the output of $(...) when it is known (see
+// [analyzer.substOutput]) and reports whether it was; otherwise it writes
+// the substitution's source.
+func (a *analyzer) substValue(cs *syntax.CmdSubst, src string, b *strings.Builder) bool {
+	out, ok := a.substOutput(cs, src)
+	if !ok {
+		out = nodeSource(src, cs)
+	}
+	b.WriteString(out)
+	return ok
 }
 
 // wordFields returns the fields an unquoted word becomes: like
@@ -108,11 +114,9 @@ func (a *analyzer) wordFields(w *syntax.Word, src string) ([]string, bool) {
 			text, split = b.String(), known
 			static = static && known
 		case *syntax.CmdSubst:
-			out, known := a.substOutput(p, src)
-			if !known {
-				out = nodeSource(src, p)
-			}
-			text, split = out, known
+			var b strings.Builder
+			known := a.substValue(p, src, &b)
+			text, split = b.String(), known
 			static = static && known
 		case *syntax.Lit:
 			if i == 0 {

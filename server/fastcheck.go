@@ -171,7 +171,7 @@ func (s *Server) serveFastCheck(ln net.Listener, srv *http.Server) error {
 				continue
 			}
 		}
-		go s.serveFastConn(c, handoff, bufp)
+		go s.survive(c, func() { s.serveFastConn(c, handoff, bufp) })
 	}
 }
 
@@ -186,19 +186,14 @@ var fastCheckTestHook func()
 func (s *Server) survive(c net.Conn, f func()) (panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.fastPanicked(c, r)
+			s.log.WithField("panic", fmt.Sprint(r)).WithField("stack", string(debug.Stack())).
+				Error("serving a check on the Unix socket panicked; its connection is closed")
+			c.Close()
 			panicked = true
 		}
 	}()
 	f()
 	return false
-}
-
-// fastPanicked logs a recovered panic of the fast path and closes c.
-func (s *Server) fastPanicked(c net.Conn, r any) {
-	s.log.WithField("panic", fmt.Sprint(r)).WithField("stack", string(debug.Stack())).
-		Error("serving a check on the Unix socket panicked; its connection is closed")
-	c.Close()
 }
 
 // isTemporaryAcceptError reports whether an error of Accept passes, so
@@ -274,11 +269,6 @@ func (s *Server) answerAtOnce(c net.Conn, bufp *[]byte) bool {
 // holds what was read from c already.
 func (s *Server) serveFastConn(c net.Conn, handoff *handoffListener, bufp *[]byte) {
 	defer s.fast.remove(c)
-	defer func() {
-		if r := recover(); r != nil {
-			s.fastPanicked(c, r)
-		}
-	}()
 	buf := *bufp
 	defer func() { releaseReadBuffer(bufp, buf) }()
 	// As net/http with ReadHeaderTimeout: the head must arrive in time,

@@ -11,11 +11,8 @@ import (
 // rampart-sh about one command line: exit 0 runs it, anything else skips it.
 const checkLineFlag = "--rampart-check-line"
 
-// checkLine decides one interactive command line.
-func checkLine(e *Env, line string) int {
-	code, _ := e.judge(line, "shell/interactive")
-	return code
-}
+// checkFlags are the DEBUG traps' flags and the adapter each records.
+var checkFlags = map[string]string{checkLineFlag: "shell/interactive", checkStreamFlag: "shell/stdin"}
 
 // interactive starts the real shell as an interactive session in which
 // every command line is checked before it runs. bash supports this with a

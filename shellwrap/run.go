@@ -56,12 +56,12 @@ func OSEnv() *Env {
 // return; otherwise it returns the exit code.
 func Run(e *Env) int {
 	args := e.Args[1:]
-	if len(args) == 2 && args[0] == checkLineFlag {
-		return checkLine(e, args[1])
-	}
-	if len(args) == 2 && args[0] == checkStreamFlag {
-		code, _ := e.judge(args[1], "shell/stdin")
-		return code
+	if len(args) == 2 {
+		if adapter, ok := checkFlags[args[0]]; ok {
+			// A DEBUG trap asks about one command line: exit 0 runs it.
+			code, _ := e.judge(args[1], adapter)
+			return code
+		}
 	}
 	real, err := RealShell(e.Args[0], e.Getenv("RAMPART_REAL_SHELL"), e.Getenv("PATH"), e.Self)
 	if err != nil {
