@@ -60,18 +60,25 @@ func runShell(t *testing.T, env []string, stdin string, dir string, argv ...stri
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
+	code := exitCode(t, cmd.Run())
+	return shellResult{out.String(), errOut.String(), code}
+}
+
+// exitCode is the shell's exit code from cmd.Run's or cmd.Wait's error
+// (128+N when signal N ended it).
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
 	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
+	switch {
+	case errors.As(err, &ee):
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			code = 128 + int(ws.Signal())
+			return 128 + int(ws.Signal())
 		}
-	} else if err != nil {
+		return ee.ExitCode()
+	case err != nil:
 		t.Fatal(err)
 	}
-	return shellResult{out.String(), errOut.String(), code}
+	return 0
 }
 
 // Every allowed snippet behaves exactly as under bash: same stdout,

@@ -135,11 +135,5 @@ func runStream(t *testing.T, env []string, input, dir string, argv ...string) sh
 	io.WriteString(stdin, input+"exit\n")
 	err = cmd.Wait()
 	stdin.Close()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return shellResult{out.String(), errOut.String(), code}
+	return shellResult{out.String(), errOut.String(), exitCode(t, err)}
 }
