@@ -13,6 +13,17 @@ func (p *Program) Eval(call *ToolCall) Decision {
 	return st.run()
 }
 
+// EvalStable decides call like [Program.Eval] and also reports whether the
+// decision rests on the call alone: no file was looked at to reach it
+// (symbolic links followed, globs expanded). Such a decision is the same
+// every time p decides the same call, so it may be remembered for as long
+// as p is in force; any other may change when the files do.
+func (p *Program) EvalStable(call *ToolCall) (Decision, bool) {
+	st := p.newState(call, nil)
+	d := st.run()
+	return d, !st.readFiles
+}
+
 // Explanation is what [Program.Explain] reports besides the decision.
 type Explanation struct {
 	// Commands are the simple commands the shell analysis found (exec only).
@@ -75,6 +86,8 @@ type evalState struct {
 	explain  *Explanation
 	pathDone bool
 	paths    [2]string // cleaned, symlink-resolved
+	// readFiles: deciding looked at the file system (see EvalStable).
+	readFiles bool
 }
 
 func (p *Program) newState(call *ToolCall, ex *Explanation) *evalState {
@@ -103,11 +116,13 @@ func (p *Program) newState(call *ToolCall, ex *Explanation) *evalState {
 		if call.Command != "" {
 			a := analyzeShell(call.Command, st.home, st.cwd)
 			st.units, st.detects = a.commands, a.detects
+			st.readFiles = a.readFiles
 		}
 		if len(call.Argv) > 0 {
 			a := analyzeArgv(call.Argv, st.home, st.cwd)
 			st.units = append(st.units, a.commands...)
 			st.detects = append(st.detects, a.detects...)
+			st.readFiles = st.readFiles || a.readFiles
 		}
 	}
 	return st

@@ -21,6 +21,7 @@ func (st *evalState) pathForms() []string {
 		cleaned := cleanJoin(st.cwd, p)
 		st.paths[0] = cleaned
 		st.paths[1] = resolveSymlinks(cleaned)
+		st.readFiles = true
 	}
 	if st.paths[1] == "" || st.paths[1] == st.paths[0] {
 		return st.paths[:1]

@@ -59,6 +59,8 @@ type shellAnalysis struct {
 	raw      string
 	commands []shellCommand
 	detects  []string
+	// readFiles: a glob was expanded against the file system.
+	readFiles bool
 }
 
 func (s *shellAnalysis) detected(name string) bool {

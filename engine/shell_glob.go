@@ -84,6 +84,7 @@ func (a *analyzer) expandGlob(pattern string) []string {
 	if a.globDirs == 0 {
 		a.globDirs = globMaxDirsPerCall + 1 // +1: 0 means not started
 	}
+	a.out.readFiles = true
 	g := globWalk{dotglob: a.dotglob, dirs: min(globMaxDirs, a.globDirs-1)}
 	matches := g.walk(abs)
 	a.globDirs -= min(globMaxDirs, a.globDirs-1) - g.dirs

@@ -63,7 +63,7 @@ func TestExpandGlob(t *testing.T) {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 		os.WriteFile(filepath.Join(dir, f), nil, 0o644)
 	}
-	a := &analyzer{cwd: dir}
+	a := &analyzer{cwd: dir, out: &shellAnalysis{}}
 	for _, tt := range []struct {
 		pattern string
 		want    []string
@@ -83,11 +83,11 @@ func TestExpandGlob(t *testing.T) {
 		}
 	}
 	// Unknown working directory: a relative glob stays as it is.
-	if got := (&analyzer{}).expandGlob("*.go"); !slices.Equal(got, []string{"*.go"}) {
+	if got := (&analyzer{out: &shellAnalysis{}}).expandGlob("*.go"); !slices.Equal(got, []string{"*.go"}) {
 		t.Errorf("no cwd: %q", got)
 	}
 	// The walk is bounded: the names found so far, and the pattern.
-	many := &analyzer{cwd: "/"}
+	many := &analyzer{cwd: "/", out: &shellAnalysis{}}
 	got := many.expandGlob("/*/*/*/*/*/*")
 	if len(got) > globMaxNames+1 || got[len(got)-1] != "/*/*/*/*/*/*" {
 		t.Errorf("bounded walk: %d names, last %q", len(got), got[len(got)-1])
