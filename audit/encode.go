@@ -54,6 +54,9 @@ func appendRecordJSON(b []byte, r *Record) []byte {
 		b = append(b, `,"eval_us":`...)
 		b = strconv.AppendInt(b, r.EvalUS, 10)
 	}
+	if r.Cached {
+		b = append(b, `,"cached":true`...)
+	}
 	if r.ExitCode != nil {
 		b = append(b, `,"exit_code":`...)
 		b = strconv.AppendInt(b, int64(*r.ExitCode), 10)

@@ -24,6 +24,7 @@ func FuzzAppendRecordJSON(f *testing.F) {
 			r.DurationMS = &eval
 			r.Argv = []string{command, text, path}
 			r.Torn = &Torn{File: path, Line: exit, Bytes: int(eval)}
+			r.Cached = true
 		}
 		want, err := json.Marshal(r)
 		if err != nil {

@@ -63,6 +63,10 @@ type Record struct {
 	Message  string `json:"message,omitempty"`
 	Matched  string `json:"matched,omitempty"`
 	EvalUS   int64  `json:"eval_us,omitempty"`
+	// Cached: the call ran on an allow the server had published for
+	// exactly this call (rampart preload's allow table), without asking;
+	// the record was sent right after. The decision is the one published.
+	Cached bool `json:"cached,omitempty"`
 
 	// The outcome (EventOutcome) or the approval (EventApproval).
 	ExitCode   *int   `json:"exit_code,omitempty"`
