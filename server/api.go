@@ -189,10 +189,21 @@ func (s *Server) auditAfterAnswer(w http.ResponseWriter) {
 // ([Server.auditAfterAnswer]). The decision stands even when the append
 // fails.
 func (s *Server) decide(call *engine.ToolCall, adapter string) (engine.Decision, time.Duration) {
+	d, took, _ := s.decideStable(call, adapter)
+	return d, took
+}
+
+// decideStable is decide that also returns the program that decided when
+// the decision rests on the call alone (engine.Program.EvalStable), nil
+// otherwise.
+func (s *Server) decideStable(call *engine.ToolCall, adapter string) (engine.Decision, time.Duration, *engine.Program) {
 	prog := s.policies.program()
 	start := time.Now()
-	d := prog.Eval(call)
+	d, stable := prog.EvalStable(call)
 	took := time.Since(start)
+	if !stable {
+		prog = nil
+	}
 	s.metrics.observeDecision(d, took)
 	// Append errors are logged and counted by auditWritten.
 	switch err := s.audit.write(audit.FromCall(adapter, *call, d, took), s.auditWait); {
@@ -206,7 +217,7 @@ func (s *Server) decide(call *engine.ToolCall, adapter string) (engine.Decision,
 		s.log.WithFields(logrus.Fields{"adapter": adapter, "tool": call.Tool, "decision": d.Decision.String(),
 			"policy": d.Policy, "rule": d.Rule, "eval_us": took.Microseconds()}).Debug("decision")
 	}
-	return d, took
+	return d, took, prog
 }
 
 // waitForHuman holds an ask as a pending approval until a human answers,

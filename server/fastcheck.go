@@ -367,7 +367,8 @@ func (s *Server) answerFastCheck(c net.Conn, h checkHead, body []byte) bool {
 	if err != nil {
 		return false
 	}
-	d, took := s.decide(call, adapterName(h.adapter))
+	adapter := adapterName(h.adapter)
+	d, took, stable := s.decideStable(call, adapter)
 	status, resp := jsonBody(http.StatusOK, checkResponse(d, took))
 	out := make([]byte, 0, 160+len(resp))
 	out = append(out, "HTTP/1.1 "...)
@@ -384,6 +385,9 @@ func (s *Server) answerFastCheck(c net.Conn, h checkHead, body []byte) bool {
 	out = append(out, "\r\n\r\n"...)
 	out = append(out, resp...)
 	c.Write(out) //nolint:errcheck // the client went away; the decision is audited all the same
+	if t := s.table.Load(); t != nil && adapter == "preload" {
+		t.publish(stable, s.policies.program(), body, d)
+	}
 	s.audit.flush()
 	return true
 }

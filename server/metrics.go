@@ -35,6 +35,7 @@ type metrics struct {
 	approvalsByState sync.Map // status -> *atomic.Uint64
 	badRequests      atomic.Uint64
 	unauthorized     atomic.Uint64
+	cachedAllows     atomic.Uint64 // notes of calls run on the allow table
 }
 
 type decisionKey struct {
@@ -48,6 +49,17 @@ func newMetrics() *metrics {
 
 // observeDecision counts a decision and its evaluation time.
 func (m *metrics) observeDecision(d engine.Decision, eval time.Duration) {
+	m.countDecision(d)
+	secs := eval.Seconds()
+	i := sort.SearchFloat64s(evalBuckets, secs) // first bound >= secs
+	m.evalCounts[i].Add(1)
+	m.evalSumNS.Add(uint64(eval.Nanoseconds()))
+	m.evalCount.Add(1)
+}
+
+// countDecision counts a decision that took no evaluation (one the allow
+// table held).
+func (m *metrics) countDecision(d engine.Decision) {
 	key := decisionKey{d.Decision, d.Policy}
 	m.mu.RLock()
 	c := m.decisions[key]
@@ -61,12 +73,6 @@ func (m *metrics) observeDecision(d engine.Decision, eval time.Duration) {
 		m.mu.Unlock()
 	}
 	c.Add(1)
-
-	secs := eval.Seconds()
-	i := sort.SearchFloat64s(evalBuckets, secs) // first bound >= secs
-	m.evalCounts[i].Add(1)
-	m.evalSumNS.Add(uint64(eval.Nanoseconds()))
-	m.evalCount.Add(1)
 }
 
 func (m *metrics) countApproval(status string) {
@@ -134,6 +140,9 @@ func (m *metrics) write(w io.Writer, g gauges) error {
 	fmt.Fprintf(&b, "rampart_audit_records_total %d\n", m.auditRecords.Load())
 	header("rampart_audit_write_errors_total", "counter", "Records that could not be appended to the audit trail.")
 	fmt.Fprintf(&b, "rampart_audit_write_errors_total %d\n", m.auditErrors.Load())
+
+	header("rampart_allow_table_runs_total", "counter", "Calls rampart preload ran on the allow table, without asking (each audited).")
+	fmt.Fprintf(&b, "rampart_allow_table_runs_total %d\n", m.cachedAllows.Load())
 
 	header("rampart_event_subscribers", "gauge", "Clients connected to GET /v1/events.")
 	fmt.Fprintf(&b, "rampart_event_subscribers %d\n", g.subscribers)

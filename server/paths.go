@@ -46,3 +46,7 @@ func LogPath(rampartHome string) string { return filepath.Join(rampartHome, LogF
 func ApprovedPolicyPath(rampartHome string) string {
 	return filepath.Join(rampartHome, "policies", ApprovedPolicyFileName)
 }
+
+// TablePath returns the allow table of a server listening on the Unix
+// socket sock (see allowtable.go).
+func TablePath(sock string) string { return sock + ".allow" }

@@ -17,6 +17,9 @@ import (
 type policyStore struct {
 	load  func() (*engine.Program, error)
 	watch func() []string
+	// swapped, when set, is called with the new program right after a
+	// reload put it in force.
+	swapped func(*engine.Program)
 
 	prog atomic.Pointer[engine.Program]
 
@@ -73,6 +76,9 @@ func (p *policyStore) reload() ReloadResult {
 		return ReloadResult{OK: false, Error: p.lastError, Sources: nonNil(p.program().Sources())}
 	}
 	p.prog.Store(prog)
+	if p.swapped != nil {
+		p.swapped(prog)
+	}
 	p.loadedAt, p.lastError, p.lastErrorAt = time.Now(), "", time.Time{}
 	return ReloadResult{OK: true, Sources: nonNil(prog.Sources())}
 }

@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -130,7 +131,8 @@ type Server struct {
 	httpSrvs  []*http.Server
 	listening []string
 
-	fast fastCheckConns // connections on the fast path of POST /v1/check
+	fast  fastCheckConns             // connections on the fast path of POST /v1/check
+	table atomic.Pointer[allowTable] // the allow table of the Unix socket, if any (allowtable.go)
 
 	auditErrMu   sync.Mutex
 	lastAuditErr string
@@ -193,6 +195,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.audit = newAuditLog(w, s.auditWritten)
+	s.policies.swapped = func(prog *engine.Program) {
+		if t := s.table.Load(); t != nil {
+			t.reset(prog)
+		}
+	}
 	go s.poll()
 	return s, nil
 }
@@ -222,6 +229,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.listening = append(s.listening, listenerURL(ln))
 	s.httpMu.Unlock()
 	if ln.Addr().Network() == "unix" {
+		s.startAllowTable(ln.Addr().String())
 		return s.serveFastCheck(ln, srv)
 	}
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -267,6 +275,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		close(s.closing) // waiting approvals and event streams end
 		srvs := s.httpSrvs
 		s.httpMu.Unlock()
+		// From now on every exec asks; after closing, so that a table
+		// Serve opens meanwhile sees it (startAllowTable).
+		s.stopAllowTable()
 		var errs []error
 		for _, srv := range srvs {
 			if e := srv.Shutdown(ctx); e != nil {

@@ -61,6 +61,12 @@ policies and the normal audit trail. An ask waits for a human (rampart
 approve); the command's exit code (128+N when signal N ended it) is
 preload's. Signals sent to preload are passed on.
 
+A call the server has allowed before (the same program, arguments, working
+directory, agent and session) runs without asking again: the server
+publishes such allows in a table next to its socket, and each run still
+becomes an audit record (marked "cached"). Denied calls are asked about
+every time. RAMPART_ALLOW_TABLE=0 asks about every call (docs/preload.md).
+
 LD_PRELOAD cannot see statically linked programs (most Go binaries), setuid
 programs, or programs that make the exec system call themselves; preload
 warns when COMMAND is static. "rampart guard" checks every exec in the

@@ -42,6 +42,7 @@ enum {
 	RP_ENV_CONNECT_TIMEOUT,
 	RP_ENV_TIMEOUT,
 	RP_ENV_ASK_TIMEOUT,
+	RP_ENV_ALLOW_TABLE,
 	RP_ENV_COUNT
 };
 
@@ -74,6 +75,9 @@ struct rp_config {
 	socklen_t tcp_addrlen;
 	char host_header[280];
 	char url_text[300]; /* for messages */
+	/* The allow table (rp_cache.c), "" when it is not used:
+	 * RAMPART_ALLOW_TABLE=0, or no Unix socket. */
+	char table_path[108 + 8];
 
 	char token[512];
 	char agent[128];
@@ -147,6 +151,7 @@ enum rp_decision { RP_ALLOW, RP_DENY, RP_ASK, RP_LOG };
 
 struct rp_answer {
 	int decision;
+	int cached; /* the allow table held it: the server was not asked */
 	char policy[128];
 	char rule[128];
 	char message[512];
@@ -166,6 +171,19 @@ struct rp_call {
  * and fills ans. It returns 0 when ans->decision holds the server's
  * answer, -1 when the exchange failed (ans->error says why). */
 RP_HIDDEN int rp_ask(const struct rp_call *call, int wait, struct rp_answer *ans);
+
+/* ---- the allow table (rp_cache.c) ------------------------------------- */
+
+/* The longest request body the table holds (the server's tableKeyMax). */
+#define RP_TABLE_KEY_MAX 1008
+
+/* rp_table_allows reports whether the server's allow table holds an allow
+ * (or log) for exactly the request body key[0..len), and the note that
+ * audits running it is written: then ans says so and the call may go
+ * ahead without asking. Anything else (no table, a server that is not
+ * collecting notes, not there, the table changing, no room for the note)
+ * returns 0: ask the server. */
+RP_HIDDEN int rp_table_allows(const char *key, size_t len, struct rp_answer *ans);
 
 /* rp_send_all sends n bytes on a non-blocking socket before deadline_ns
  * (never raising SIGPIPE). Returns 0 or -1. */

@@ -113,6 +113,8 @@ static void debug_decision(const struct shown *what, const struct rp_answer *ans
 		rp_line_printable(&l, ans->error, 200);
 	} else {
 		rp_line_str(&l, names[ans->decision]);
+		if (ans->cached)
+			rp_line_str(&l, " (allow table)");
 		if (ans->rule[0]) {
 			rp_line_str(&l, " ");
 			rp_line_printable(&l, ans->policy, 100);

@@ -28,6 +28,7 @@ static const char *const env_names[RP_ENV_COUNT] = {
 	[RP_ENV_CONNECT_TIMEOUT] = "RAMPART_CONNECT_TIMEOUT_MS",
 	[RP_ENV_TIMEOUT] = "RAMPART_TIMEOUT_MS",
 	[RP_ENV_ASK_TIMEOUT] = "RAMPART_ASK_TIMEOUT_MS",
+	[RP_ENV_ALLOW_TABLE] = "RAMPART_ALLOW_TABLE",
 };
 
 /* value returns the captured value of variable i, or NULL. */
@@ -219,6 +220,19 @@ static void set_server(void)
 		rp_debug("RAMPART_URL is not http://IP:PORT, http://localhost:PORT or unix:PATH; every check fails:", url);
 }
 
+/* set_table names the allow table: next to the Unix socket the library
+ * asks (the server's TablePath), unless RAMPART_ALLOW_TABLE is off. */
+static void set_table(void)
+{
+	const char *sock = rp_cfg.url_unix ? rp_cfg.unix_path : rp_cfg.default_sock;
+	rp_cfg.table_path[0] = '\0';
+	if (is_false(value(RP_ENV_ALLOW_TABLE)) || sock[0] == '\0')
+		return;
+	size_t n = strlen(sock); /* < 108: unix_path and default_sock are that long */
+	memcpy(rp_cfg.table_path, sock, n);
+	memcpy(rp_cfg.table_path + n, ".allow", sizeof ".allow");
+}
+
 static void find_self(void)
 {
 	Dl_info info;
@@ -253,6 +267,8 @@ static void debug_summary(void)
 	rp_line_str(&l, " ask ");
 	rp_line_num(&l, rp_cfg.ask_timeout_ms);
 	rp_line_str(&l, rp_cfg.keep_env ? ", children keep the settings" : ", children may change the settings");
+	rp_line_str(&l, rp_cfg.table_path[0] ? ", allow table " : ", no allow table");
+	rp_line_str(&l, rp_cfg.table_path);
 	l.buf[l.len] = '\0';
 	rp_debug(l.buf, rp_cfg.self_path);
 }
@@ -284,6 +300,7 @@ void rp_load_config(void)
 	rp_strlcpy(rp_cfg.session, session != NULL ? session : "", sizeof rp_cfg.session);
 
 	set_server();
+	set_table();
 	set_token();
 	find_self();
 	if (rp_cfg.debug)

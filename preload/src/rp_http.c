@@ -376,8 +376,16 @@ int rp_ask(const struct rp_call *call, int wait, struct rp_answer *ans)
 		connect_deadline = deadline;
 
 	ans->error[0] = '\0';
+	ans->cached = 0;
 	struct rp_sink measure = {.fd = -1};
 	rp_json_call(&measure, call);
+
+	if (!wait && rp_cfg.table_path[0] && measure.total <= RP_TABLE_KEY_MAX) {
+		struct rp_sink key = {.fd = -1, .hold = 1};
+		rp_json_call(&key, call);
+		if (!key.failed && rp_table_allows(key.buf, key.len, ans))
+			return 0;
+	}
 
 	/* The request is built before connecting, so that it follows the
 	 * connection at once: the server, woken by the connection, finds it
