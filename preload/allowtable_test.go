@@ -103,6 +103,14 @@ func TestAllowTable(t *testing.T) {
 		}
 	}
 
+	// A process that forks maps the table once, before its first fork, so
+	// that its children inherit it: bash has it mapped after running one
+	// command, though bash itself never asked anything.
+	r = s.exec(env, "bash", "-c", `/bin/true; grep -c 'srv.sock.allow$' /proc/$$/maps; true`)
+	if r.stdout != "1\n" {
+		t.Errorf("the table is not mapped in the shell that forked: %q %s", r.stdout, r.stderr)
+	}
+
 	// Denied: asked every time, blocked every time.
 	r = s.exec(env, "bash", "-c", `for i in 1 2 3; do touch rampart-denied-x; done; true`)
 	s.absent("rampart-denied-x")

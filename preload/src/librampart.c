@@ -15,6 +15,7 @@
  * with errno EACCES; popen returns NULL with errno EACCES.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -52,6 +53,8 @@ __attribute__((constructor)) static void init(void)
 	rp_real.posix_spawnp = next("posix_spawnp");
 	rp_real.system = next("system");
 	rp_real.popen = next("popen");
+	if (rp_active() && rp_cfg.table_path[0])
+		pthread_atfork(rp_table_prepare_fork, NULL, NULL);
 	__atomic_store_n(&rp_cfg.ready, 1, __ATOMIC_RELEASE);
 }
 

@@ -185,6 +185,11 @@ RP_HIDDEN int rp_ask(const struct rp_call *call, int wait, struct rp_answer *ans
  * returns 0: ask the server. */
 RP_HIDDEN int rp_table_allows(const char *key, size_t len, struct rp_answer *ans);
 
+/* rp_table_prepare_fork maps the table in a process about to fork (a
+ * pthread_atfork handler), so that its children, which are the ones that
+ * exec, inherit the mapping instead of each making its own. */
+RP_HIDDEN void rp_table_prepare_fork(void);
+
 /* rp_send_all sends n bytes on a non-blocking socket before deadline_ns
  * (never raising SIGPIPE). Returns 0 or -1. */
 RP_HIDDEN int rp_send_all(int fd, const char *p, size_t n, long long deadline_ns);

@@ -122,6 +122,8 @@ static struct table_header *table(void)
 	return (struct table_header *)tbl.base;
 }
 
+void rp_table_prepare_fork(void) { table(); }
+
 /* usable reports whether h is a table of this layout that fits the
  * mapping and whose server collects notes now. */
 static int usable(const struct table_header *h, size_t len)
