@@ -96,7 +96,7 @@ const (
 // (RP_BEAT_STALE in rp_cache.c). A note left half-written for stuckAfter
 // (its process stopped or died while writing) is reported.
 const (
-	notePoll   = 10 * time.Millisecond
+	notePoll   = NotesWithin / 2
 	idleAfter  = 5 * time.Second
 	beatStale  = 250 * time.Millisecond
 	stuckAfter = time.Second

@@ -2,6 +2,7 @@ package server
 
 import (
 	"path/filepath"
+	"time"
 
 	"github.com/rampart-dev/rampart/internal/endpoint"
 )
@@ -50,3 +51,8 @@ func ApprovedPolicyPath(rampartHome string) string {
 // TablePath returns the allow table of a server listening on the Unix
 // socket sock (see allowtable.go).
 func TablePath(sock string) string { return sock + ".allow" }
+
+// NotesWithin bounds how long a running server takes to write the record
+// of a call the preload library ran on the allow table (it collects the
+// notes every NotesWithin/2), unless the server is stopped or busy.
+const NotesWithin = 20 * time.Millisecond

@@ -255,6 +255,11 @@ func preloadRun(opts *PreloadOptions) error {
 	}
 	if opts.Mode != "disabled" {
 		srv.Close() // an embedded server writes its last audit records
+		if srv.Embedded == nil {
+			// A running server writes the records of calls run on its
+			// allow table within NotesWithin.
+			time.Sleep(server.NotesWithin + 10*time.Millisecond)
+		}
 		checked, blocked := countSession(proc.RampartHome(), opts.Session, start)
 		if blocked > 0 || opts.Debug {
 			fmt.Fprintf(proc.Err, "rampart preload: %d checked, %d blocked (see: rampart audit search --session %s)\n", checked, blocked, opts.Session)
