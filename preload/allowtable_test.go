@@ -2,6 +2,7 @@ package preload_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,5 +141,44 @@ func TestAllowTable(t *testing.T) {
 	s.absent("allowed-marker")
 	if r.stdout != "touch 126\n" || !strings.Contains(r.stderr, "rampart: blocked: touch allowed-marker (the policy server did not answer") {
 		t.Errorf("with the server killed: stdout %q, stderr:\n%s", r.stdout, r.stderr)
+	}
+}
+
+// A table whose header is damaged (here: an offset that would wrap around
+// the address space) is not used: the calls are asked about, and no
+// process crashes.
+func TestAllowTableDamaged(t *testing.T) {
+	need(t, "bash")
+	s := newSandbox(t)
+	url, token, _ := serveProcess(t, s)
+	env := s.libraryEnv(url, false, "RAMPART_TOKEN="+token, "RAMPART_SESSION="+s.session)
+	script := `for i in 1 2 3; do touch allowed-marker; done; echo done`
+	if r := s.exec(env, "bash", "-c", script); r.code != 0 || r.stdout != "done\n" {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if recs := s.sessionRecords("/usr/bin/touch allowed-marker", 3); cachedCount(recs) == 0 {
+		t.Fatal("the table was not used to begin with")
+	}
+
+	f, err := os.OpenFile(server.TablePath(strings.TrimPrefix(url, "unix:")), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ring's offset: ring + its size wraps to a small number, so a
+	// check of the sum alone passes, and notes would be written a page
+	// below the mapping.
+	var off [8]byte
+	binary.NativeEndian.PutUint64(off[:], ^uint64(0)-4095)
+	if _, err := f.WriteAt(off[:], 64); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	if r := s.exec(env, "bash", "-c", script); r.code != 0 || r.stdout != "done\n" || r.stderr != "" {
+		t.Fatalf("with a damaged table: exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	recs := s.sessionRecords("/usr/bin/touch allowed-marker", 6)
+	if len(recs) != 6 || cachedCount(recs[3:]) != 0 {
+		t.Errorf("%d records, %d of the last 3 from the damaged table", len(recs), cachedCount(recs[3:]))
 	}
 }

@@ -270,3 +270,30 @@ func TestAllowTableOffWithAuditWait(t *testing.T) {
 		t.Errorf("a table with --audit-wait: %v", err)
 	}
 }
+
+// Notes collected at shutdown are not collected again by the next server.
+func TestAllowTableShutdownCollectsOnce(t *testing.T) {
+	e, sock := tableEnv(t) // no preload check yet: the server is not collecting
+	mem := mapTable(t, sock)
+	writeNote(t, mem, allowedCall, binary.NativeEndian.Uint64(mem[offEpoch:]), true)
+	if err := e.srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var cached int
+	for _, r := range e.records() {
+		if r.Cached {
+			cached++
+		}
+	}
+	if cached != 1 {
+		t.Fatalf("%d records of the note at shutdown", cached)
+	}
+	next, left, err := openAllowTable(sock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Munmap(next.mem) //nolint:errcheck // test cleanup
+	if len(left) != 0 {
+		t.Errorf("the next server finds %d notes already recorded", len(left))
+	}
+}

@@ -136,8 +136,9 @@ static int usable(const struct table_header *h, size_t len)
 	return memcmp(h->magic, TABLE_MAGIC, 8) == 0 && h->version == TABLE_VERSION && slots != 0 &&
 	       (slots & (slots - 1)) == 0 && ring != 0 && (ring & (ring - 1)) == 0 && h->probes <= MAX_PROBES &&
 	       h->slot_size >= SLOT_HEADER && h->ring_slot_size >= RING_HEADER &&
-	       h->table_off >= sizeof *h && h->table_off + (uint64_t)slots * h->slot_size <= len &&
-	       h->ring_off >= sizeof *h && h->ring_off + (uint64_t)ring * h->ring_slot_size <= len &&
+	       /* offsets below len first: the sums after them cannot wrap */
+	       h->table_off >= sizeof *h && h->table_off <= len && h->table_off + (uint64_t)slots * h->slot_size <= len &&
+	       h->ring_off >= sizeof *h && h->ring_off <= len && h->ring_off + (uint64_t)ring * h->ring_slot_size <= len &&
 	       h->table_off % 8 == 0 && h->ring_off % 8 == 0 && h->slot_size % 8 == 0 && h->ring_slot_size % 8 == 0;
 }
 
