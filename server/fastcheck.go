@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -177,7 +178,7 @@ func (s *Server) serveFastCheck(ln net.Listener, srv *http.Server) error {
 
 // fastCheckTestHook, when set (by tests only), runs before each check
 // the fast path answers.
-var fastCheckTestHook func()
+var fastCheckTestHook atomic.Pointer[func()]
 
 // survive runs f, which serves c on the fast path, and reports whether it
 // panicked: the panic is logged and c closed, as net/http does for its
@@ -357,8 +358,8 @@ func (s *Server) fillBuffer(c net.Conn, buf *[]byte) bool {
 // when the request is not one the fast path answers (a wrong token or a
 // body that is not a tool call), so net/http answers it.
 func (s *Server) answerFastCheck(c net.Conn, h checkHead, body []byte) bool {
-	if fastCheckTestHook != nil {
-		fastCheckTestHook()
+	if hook := fastCheckTestHook.Load(); hook != nil {
+		(*hook)()
 	}
 	if !h.hasToken || s.token.scope(h.token) == ScopeNone {
 		return false

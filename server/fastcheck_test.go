@@ -320,7 +320,8 @@ func TestFastCheckSurvivesAPanic(t *testing.T) {
 	e := newTestEnv(t, nil)
 	sock := e.serveUnix()
 	body := `{"tool":"exec","argv":["ls"],"cwd":"/tmp","agent":"a","session":"s"}`
-	fastCheckTestHook = func() { panic("test panic") }
+	panicking := func() { panic("test panic") }
+	fastCheckTestHook.Store(&panicking)
 	for _, connection := range []string{"close", "keep-alive"} { // at once, and by a goroutine of its own
 		c, err := net.Dial("unix", sock)
 		if err != nil {
@@ -334,7 +335,7 @@ func TestFastCheckSurvivesAPanic(t *testing.T) {
 			t.Errorf("%s: a check that panicked was answered %q (%v); want the connection closed", connection, got, err)
 		}
 	}
-	fastCheckTestHook = nil
+	fastCheckTestHook.Store(nil)
 	answers := rawExchange(t, sock, checkRequest(testToken, body, "close"))
 	if len(answers) != 1 || answers[0].StatusCode != http.StatusOK {
 		t.Fatalf("after the panics: %d answers", len(answers))
