@@ -64,9 +64,25 @@ import (
 // (0 allow, 3 log), key), then the ring of notes (slot: sequence u64, key
 // length u32, 4 bytes, epoch u64 of the table the call was found in, key).
 // A key goes in one of the probes table slots from hash & (slots-1) on.
+// The table's decision is the library's: 0 allow, 3 log (tableAllow,
+// tableLog), not engine.Action's numbering.
+//
 // The ring is a bounded queue (Vyukov's): note number n goes in slot
 // n & (ring slots-1), which is free for it when its sequence is n, and
-// filled when it is n+1; the server frees it for note n+ringSlots.
+// filled when it is n+1; the server frees it for note n+ringSlots. Both
+// steps that end a note are compare-and-swaps, so that a note is either
+// recorded or its process asks the server instead:
+//   - the process marks its note filled by swapping n for n+1; when that
+//     fails, the server has given up on the note, and the process asks;
+//   - the server gives up on a note taken but not filled (its process was
+//     stopped, or died, or is too slow at shutdown) by swapping n for
+//     n+ringSlots; when that fails, the note was just filled, and is read.
+//
+// The top bit of the tail (ringClosed) is set while the server does not
+// collect notes (idle, starting, stopping): no process can take a number
+// then, so no note can wait unread. Numbers go on across restarts (the
+// head and tail are in the file), so a process that took a number before
+// a restart cannot fill a slot that now means something else.
 const (
 	tableMagic    = "RPALLOW2"
 	tableVersion  = 1
@@ -88,13 +104,21 @@ const (
 	offBeat  = 40
 	offTail  = 128
 	offHead  = 192
+
+	ringClosed = 1 << 63
+
+	// The decisions in the table, as the library numbers them
+	// (enum rp_decision in preload/src/rampart.h).
+	tableAllow = 0
+	tableLog   = 3
 )
 
 // The server's rhythm: it collects notes every notePoll while rampart
-// preload is in use, and stops (heartbeat 0) after idleAfter without a
-// check or a note. The library trusts a heartbeat younger than beatStale
-// (RP_BEAT_STALE in rp_cache.c). A note left half-written for stuckAfter
-// (its process stopped or died while writing) is reported.
+// preload is in use, and stops (heartbeat 0, ring closed) after idleAfter
+// without a check or a note. The library trusts a heartbeat younger than
+// beatStale (RP_BEAT_STALE in rp_cache.c). A note taken but not filled
+// for stuckAfter (its process stopped or died while writing) is given up,
+// so that the notes behind it are recorded.
 const (
 	notePoll   = NotesWithin / 2
 	idleAfter  = 5 * time.Second
@@ -106,6 +130,7 @@ const (
 // of what the table holds (to audit a note with the decision published).
 type allowTable struct {
 	path string
+	file *os.File // open for the server's lifetime, with an exclusive lock
 	mem  []byte
 
 	mu      sync.Mutex
@@ -124,78 +149,85 @@ type allowTable struct {
 	done     chan struct{} // closed when serveNotes has audited the last note
 }
 
-// tableNote is one note read from the ring; bad when it could not be read
-// whole (a process stopped while writing it).
+// tableNote is one note read from the ring; abandoned when its process
+// took it and did not fill it, and the server gave it up (the process did
+// not run its call, and asks the server if it goes on).
 type tableNote struct {
-	epoch uint64
-	key   []byte
-	bad   bool
+	epoch     uint64
+	key       []byte
+	abandoned bool
 }
 
 // openAllowTable creates or reuses the table of the socket sock for
 // decisions of prog, and returns the notes a server that crashed left in
-// it. The file is never shrunk or removed: processes may have it mapped.
+// it (the caller records them, then calls consume). The file is never
+// shrunk or removed: processes may have it mapped. It is locked for as
+// long as the server uses it, so that two servers never share one.
 func openAllowTable(sock string, prog *engine.Program) (*allowTable, []tableNote, error) {
 	path := TablePath(sock)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
+	t := &allowTable{path: path, file: f, entries: map[string]engine.Decision{}, kick: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	fail := func(err error) (*allowTable, []tableNote, error) {
+		t.unmap()
 		return nil, nil, err
 	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fail(fmt.Errorf("%s is in use by another server: %w", path, err))
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fail(err)
+	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || !fi.Mode().IsRegular() || int(st.Uid) != os.Geteuid() {
-		return nil, nil, fmt.Errorf("%s is not a file of this user", path)
+		return fail(fmt.Errorf("%s is not a file of this user", path))
 	}
 	if fi.Mode().Perm() != 0o600 {
 		if err := f.Chmod(0o600); err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 	}
-	if fi.Size() < tableFileSize {
-		if err := f.Truncate(tableFileSize); err != nil {
-			return nil, nil, err
-		}
+	// Allocated, not sparse: a write to a page the file system then
+	// cannot find room for would be SIGBUS, in the server or in any
+	// process that writes a note.
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, tableFileSize); err != nil {
+		return fail(fmt.Errorf("allocate %s: %w", path, err))
 	}
-	mem, err := syscall.Mmap(int(f.Fd()), 0, tableFileSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
-	if err != nil {
-		return nil, nil, err
+	if t.mem, err = syscall.Mmap(int(f.Fd()), 0, tableFileSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED); err != nil {
+		return fail(err)
 	}
-	t := &allowTable{path: path, mem: mem, entries: map[string]engine.Decision{}, kick: make(chan struct{}, 1),
-		stop: make(chan struct{}), done: make(chan struct{})}
 
 	var left []tableNote
 	if t.sameLayout() {
-		// Processes may still write notes for a heartbeat a crashed
-		// server left fresh: let it go stale first.
-		if beat := atomic.LoadUint64(t.u64(offBeat)); beat != 0 {
-			if age := time.Duration(monotonicNow() - beat); age >= 0 && age < beatStale {
-				time.Sleep(beatStale - age + 50*time.Millisecond)
-			}
-		}
+		// No new notes from now on; a process that took a number just
+		// before has notePoll to fill it, then it is given up.
+		t.closeRing()
+		atomic.StoreUint64(t.u64(offBeat), 0)
+		time.Sleep(notePoll)
 		t.head = atomic.LoadUint64(t.u64(offHead))
-		left = t.collectAll()
+		left = t.drain()
+	} else {
+		for i := range uint64(ringSlots) {
+			atomic.StoreUint64(t.ringSlot(i), i)
+		}
+		atomic.StoreUint64(t.u64(offTail), ringClosed)
+		atomic.StoreUint64(t.u64(offHead), 0)
 	}
 	atomic.StoreUint64(t.u64(offBeat), 0)
 	t.begin()
-	copy(mem, tableMagic)
+	copy(t.mem, tableMagic)
 	ne := binary.NativeEndian
-	ne.PutUint32(mem[8:], tableVersion)
-	ne.PutUint32(mem[12:], tableSlots)
-	ne.PutUint32(mem[16:], tableSlotSize)
-	ne.PutUint32(mem[20:], tableProbes)
-	ne.PutUint32(mem[48:], ringSlots)
-	ne.PutUint32(mem[52:], ringSlotSize)
-	ne.PutUint64(mem[56:], tableOff)
-	ne.PutUint64(mem[64:], ringOff)
-	for i := range uint64(ringSlots) {
-		atomic.StoreUint64(t.ringSlot(i), i)
-	}
-	t.head = 0
-	atomic.StoreUint64(t.u64(offTail), 0)
-	atomic.StoreUint64(t.u64(offHead), 0)
+	ne.PutUint32(t.mem[8:], tableVersion)
+	ne.PutUint32(t.mem[12:], tableSlots)
+	ne.PutUint32(t.mem[16:], tableSlotSize)
+	ne.PutUint32(t.mem[20:], tableProbes)
+	ne.PutUint32(t.mem[48:], ringSlots)
+	ne.PutUint32(t.mem[52:], ringSlotSize)
+	ne.PutUint64(t.mem[56:], tableOff)
+	ne.PutUint64(t.mem[64:], ringOff)
 	t.clearLocked(prog)
 	t.end()
 	return t, left, nil
@@ -312,56 +344,96 @@ func (t *allowTable) publish(prog, current *engine.Program, key []byte, d engine
 	ne := binary.NativeEndian
 	ne.PutUint64(b, h)
 	ne.PutUint32(b[8:], uint32(len(key)))
-	ne.PutUint32(b[12:], uint32(d.Decision))
+	decision := uint32(tableAllow)
+	if d.Decision == engine.ActionLog {
+		decision = tableLog
+	}
+	ne.PutUint32(b[12:], decision)
 	copy(b[slotHeader:], key)
 	t.keys[slot] = string(key)
 	t.entries[t.keys[slot]] = d
 }
 
-// published returns the decision the table holds for key under epoch.
-func (t *allowTable) published(key []byte, epoch uint64) (engine.Decision, bool) {
+// published returns the decision the table held for the call under
+// epoch: the one it holds, or, for an entry replaced since, the same
+// program's decision again (stable: the same). ok is false when the table
+// was emptied since (a reload, a restart).
+func (t *allowTable) published(call *engine.ToolCall, key []byte, epoch uint64) (engine.Decision, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if epoch != t.epoch {
+	if epoch != t.epoch || t.prog == nil {
 		return engine.Decision{}, false
 	}
-	d, ok := t.entries[string(key)]
-	return d, ok
+	if d, ok := t.entries[string(key)]; ok {
+		return d, true
+	}
+	d, _ := t.prog.EvalStable(call)
+	return d, d.Allowed()
 }
 
-// collect reads the notes filled so far, in order, up to the first one
-// not filled yet; stuck says that one was taken by a process and is
-// still being written (or never will be).
-func (t *allowTable) collect() (notes []tableNote, stuck bool) {
-	for {
-		seq := atomic.LoadUint64(t.ringSlot(t.head))
-		if seq != t.head+1 {
-			return notes, seq == t.head && atomic.LoadUint64(t.u64(offTail)) > t.head
+// tail returns the number the next note will take, without the closed
+// bit.
+func (t *allowTable) tail() uint64 { return atomic.LoadUint64(t.u64(offTail)) &^ ringClosed }
+
+// closeRing and openRing stop and allow the taking of new numbers.
+func (t *allowTable) closeRing() { atomic.OrUint64(t.u64(offTail), ringClosed) }
+func (t *allowTable) openRing()  { atomic.AndUint64(t.u64(offTail), ^uint64(ringClosed)) }
+
+// peek reads the notes filled from the head on, up to the first one that
+// is not; they stay in the ring until consume. stuck says that one was
+// taken and is still being filled (or never will be).
+func (t *allowTable) peek() (notes []tableNote, stuck bool) {
+	for n := t.head; ; n++ {
+		if atomic.LoadUint64(t.ringSlot(n)) != n+1 {
+			return notes, n < t.tail()
 		}
-		notes = append(notes, t.readNote(t.head))
-		atomic.StoreUint64(t.ringSlot(t.head), t.head+ringSlots)
-		t.head++
-		atomic.StoreUint64(t.u64(offHead), t.head)
+		notes = append(notes, t.readNote(n))
 	}
 }
 
-// collectAll reads every note taken, filled or not (when the table is
-// out of use: at start and at shutdown).
-func (t *allowTable) collectAll() []tableNote {
-	tail := atomic.LoadUint64(t.u64(offTail))
+// giveUp gives up the note at the head, taken but not filled: true when
+// it did (the process will ask the server instead), false when the note
+// was filled meanwhile (read it).
+func (t *allowTable) giveUp() bool {
+	return atomic.CompareAndSwapUint64(t.ringSlot(t.head), t.head, t.head+ringSlots)
+}
+
+// consume frees the first n notes from the head on (recorded, or given
+// up) for the numbers one round later.
+func (t *allowTable) consume(n int) {
+	for range n {
+		slot := t.ringSlot(t.head)
+		if atomic.LoadUint64(slot) == t.head+1 {
+			atomic.StoreUint64(slot, t.head+ringSlots)
+		}
+		t.head++
+	}
+	atomic.StoreUint64(t.u64(offHead), t.head)
+}
+
+// drain returns every note taken, giving up those not filled, for a ring
+// that is closed (at start, when idle, at shutdown); the caller records
+// them and then consumes them all.
+func (t *allowTable) drain() []tableNote {
+	tail := t.tail()
 	if tail-t.head > ringSlots {
-		return []tableNote{{bad: true}}
+		// Not a ring this code wrote: start it afresh.
+		for i := range uint64(ringSlots) {
+			atomic.StoreUint64(t.ringSlot(tail+i), tail+i)
+		}
+		t.head = tail
+		atomic.StoreUint64(t.u64(offHead), t.head)
+		return []tableNote{{abandoned: true}}
 	}
 	var notes []tableNote
-	for ; t.head < tail; t.head++ {
-		if atomic.LoadUint64(t.ringSlot(t.head)) == t.head+1 {
-			notes = append(notes, t.readNote(t.head))
-		} else {
-			notes = append(notes, tableNote{bad: true})
+	for n := t.head; n < tail; n++ {
+		if atomic.LoadUint64(t.ringSlot(n)) != n+1 &&
+			atomic.CompareAndSwapUint64(t.ringSlot(n), n, n+ringSlots) {
+			notes = append(notes, tableNote{abandoned: true})
+			continue
 		}
+		notes = append(notes, t.readNote(n))
 	}
-	// So that the next server does not record them again.
-	atomic.StoreUint64(t.u64(offHead), t.head)
 	return notes
 }
 
@@ -370,7 +442,7 @@ func (t *allowTable) readNote(n uint64) tableNote {
 	ne := binary.NativeEndian
 	size := ne.Uint32(b[8:])
 	if size > tableKeyMax {
-		return tableNote{bad: true}
+		size = 0 // not a call: DecodeCall says so
 	}
 	return tableNote{epoch: ne.Uint64(b[16:]), key: append([]byte(nil), b[ringHeader:ringHeader+int(size)]...)}
 }
@@ -399,19 +471,17 @@ func (s *Server) serveNotes(t *allowTable) {
 	defer tick.Stop()
 	active := false
 	var lastUse, stuckSince time.Time
-	warned := false
 	for {
 		select {
 		case <-t.stop:
-			t.beat(false)
-			time.Sleep(notePoll) // a process that saw the heartbeat writes its note now
-			s.auditNotes(t, t.collectAll())
+			t.quiesce(s)
 			return
 		case <-t.kick:
 			lastUse = time.Now()
 			if !active {
 				active = true
 				t.beat(true)
+				t.openRing()
 				tick.Reset(notePoll)
 			}
 			continue
@@ -420,84 +490,115 @@ func (s *Server) serveNotes(t *allowTable) {
 		if !active {
 			continue
 		}
-		notes, stuck := t.collect()
+		notes, stuck := t.peek()
 		now := time.Now()
 		if len(notes) > 0 {
 			lastUse = now
-			s.auditNotes(t, notes)
+			s.recordNotes(t, notes)
 		}
 		switch {
-		case !stuck:
-			stuckSince, warned = time.Time{}, false
+		case !stuck || len(notes) > 0:
+			stuckSince = time.Time{}
 		case stuckSince.IsZero():
 			stuckSince = now
-		case now.Sub(stuckSince) > stuckAfter && !warned:
-			warned = true
-			s.log.Warn("a process stopped while writing a note to the allow table; until it goes on, the notes behind it wait " +
-				"and rampart preload asks the server once the table's ring is full")
+		case now.Sub(stuckSince) > stuckAfter && t.giveUp():
+			stuckSince = time.Time{}
+			s.log.Warn("gave up a note of the allow table that a process took and did not fill for a second " +
+				"(stopped or killed while writing it); if it goes on, it asks the server")
+			s.recordNotes(t, []tableNote{{abandoned: true}})
 		}
 		if now.Sub(lastUse) > idleAfter {
 			active = false
-			t.beat(false)
 			tick.Stop()
-			time.Sleep(notePoll) // a process that saw the heartbeat writes its note now
-			if notes, _ := t.collect(); len(notes) > 0 {
-				s.auditNotes(t, notes)
-			}
+			t.quiesce(s)
 			continue
 		}
 		t.beat(true)
 	}
 }
 
-// auditNotes writes a decision record for each note: the decision the
-// table held for the call, or, when the table changed since the process
-// read it, a record saying so with what the policy in force decides.
-func (s *Server) auditNotes(t *allowTable, notes []tableNote) {
-	for _, n := range notes {
-		s.metrics.cachedAllows.Add(1)
-		var call *engine.ToolCall
-		err := errors.New("a process stopped while writing it")
-		if !n.bad {
-			call, err = DecodeCall(n.key)
-		}
-		if err != nil {
-			rec := &audit.Record{Event: audit.EventDecision, Adapter: "preload", Decision: "error", Cached: true,
-				Error: "a note of the allow table was never finished (" + err.Error() + "); its process had not run the call when the server read it"}
-			if !n.bad {
-				rec.Error = "a note of the allow table holds no call the server can read (" + err.Error() + ")"
-			}
-			s.log.Warn(rec.Error)
-			s.audit.write(rec, 0) //nolint:errcheck // errors are logged by auditWritten
-			continue
-		}
-		d, ok := t.published(n.key, n.epoch)
-		if !ok {
-			now, _ := s.policies.program().EvalStable(call)
-			d = engine.Decision{Decision: engine.ActionAllow,
-				Message: "ran on an allow of the table that it no longer holds (the policy was reloaded, or the server restarted); " +
-					"the policy in force decides " + now.Decision.String()}
-			if now.Rule != "" {
-				d.Message += fmt.Sprintf(" (%s/%s)", now.Policy, now.Rule)
-			}
-			if !now.Allowed() {
-				s.log.WithField("call", describeCall(call)).Warn(d.Message)
-			}
-		}
-		s.metrics.countDecision(d)
-		rec := audit.FromCall("preload", *call, d, 0)
-		rec.Cached = true
-		s.audit.write(rec, 0) //nolint:errcheck // errors are logged by auditWritten
+// quiesce stops the collecting: the heartbeat goes, no process may take a
+// note any more, and after notePoll (for those filling one) every note
+// taken is recorded or given up. The ring is then empty.
+func (t *allowTable) quiesce(s *Server) {
+	t.beat(false)
+	t.closeRing()
+	time.Sleep(notePoll)
+	if notes := t.drain(); len(notes) > 0 {
+		s.recordNotes(t, notes)
 	}
-	s.audit.flush()
+}
+
+// recordNotes writes the records of the notes from the head on, waits
+// until they are in the trail, and only then frees their slots, so that a
+// server killed in between leaves them for the next one (which may then
+// record some twice; none is lost).
+func (s *Server) recordNotes(t *allowTable, notes []tableNote) {
+	var err error
+	for i, n := range notes {
+		wait := time.Duration(0)
+		if i == len(notes)-1 {
+			wait = auditWaitLimit
+		}
+		err = s.audit.write(s.noteRecord(t, n), wait)
+	}
+	if errors.Is(err, errAuditClosed) {
+		s.log.WithField("notes", len(notes)).Warn("the audit trail closed before the allow table's notes were recorded; " +
+			"they stay in the table for the next server")
+		return
+	}
+	t.consume(len(notes))
+}
+
+// noteRecord is the decision record of a note: the decision the table
+// held for the call, or, when the table was emptied since the process
+// read it, a record saying so with what the policy in force decides.
+func (s *Server) noteRecord(t *allowTable, n tableNote) *audit.Record {
+	s.metrics.cachedAllows.Add(1)
+	if n.abandoned {
+		msg := "a process took a note of the allow table and did not fill it (it was stopped or killed while writing); " +
+			"it did not run its call, and asks the server if it goes on"
+		s.log.Warn(msg)
+		return &audit.Record{Event: audit.EventDecision, Adapter: "preload", Decision: "error", Cached: true, Error: msg}
+	}
+	call, err := DecodeCall(n.key)
+	if err != nil {
+		msg := "a note of the allow table holds no call the server can read (" + err.Error() + ")"
+		s.log.Warn(msg)
+		return &audit.Record{Event: audit.EventDecision, Adapter: "preload", Decision: "error", Cached: true, Error: msg}
+	}
+	d, ok := t.published(call, n.key, n.epoch)
+	if !ok {
+		now, _ := s.policies.program().EvalStable(call)
+		d = engine.Decision{Decision: engine.ActionAllow,
+			Message: "ran on an allow of the table that it no longer holds (the policy was reloaded, or the server restarted); " +
+				"the policy in force decides " + now.Decision.String()}
+		if now.Rule != "" {
+			d.Message += fmt.Sprintf(" (%s/%s)", now.Policy, now.Rule)
+		}
+		if !now.Allowed() {
+			s.log.WithField("call", describeCall(call)).Warn(d.Message)
+		}
+	}
+	s.metrics.countDecision(d)
+	rec := audit.FromCall("preload", *call, d, 0)
+	rec.Cached = true
+	return rec
 }
 
 // startAllowTable opens the table of the Unix socket sock and collects its
-// notes; without one (a file of another user in the way) the library
-// simply asks every time.
+// notes; without one (a file of another user in the way, another server
+// using it) the library simply asks every time.
 func (s *Server) startAllowTable(sock string) {
 	if s.auditWait > 0 {
 		return
+	}
+	s.tableMu.Lock()
+	defer s.tableMu.Unlock()
+	select {
+	case <-s.closing:
+		return
+	default:
 	}
 	t, left, err := openAllowTable(sock, s.policies.program())
 	if err != nil {
@@ -505,32 +606,28 @@ func (s *Server) startAllowTable(sock string) {
 		return
 	}
 	if !s.table.CompareAndSwap(nil, t) {
-		syscall.Munmap(t.mem) //nolint:errcheck // nothing to do about it
+		t.unmap()
 		return
 	}
 	if len(left) > 0 {
 		s.log.WithField("notes", len(left)).Info("recording the notes of the allow table that the last server left")
-		s.auditNotes(t, left)
+		s.recordNotes(t, left)
 	}
 	// A reload that came before the table was in s.table did not reset it.
 	t.reset(s.policies.program())
 	go s.serveNotes(t)
-	select {
-	case <-s.closing: // Shutdown came meanwhile, maybe before the table was there
-		t.stopAndWait()
-	default:
-	}
 }
 
 // stopAllowTable empties the table, so that processes ask again, and
-// audits the notes written until then.
+// records the notes written until then. It waits for a startAllowTable
+// under way, which then finds the server closing.
 func (s *Server) stopAllowTable() {
-	if t := s.table.Load(); t != nil {
-		t.stopAndWait()
+	s.tableMu.Lock()
+	t := s.table.Load()
+	s.tableMu.Unlock()
+	if t == nil {
+		return
 	}
-}
-
-func (t *allowTable) stopAndWait() {
 	t.stopOnce.Do(func() {
 		t.mu.Lock()
 		t.closed = true
@@ -540,4 +637,16 @@ func (t *allowTable) stopAndWait() {
 		close(t.stop)
 	})
 	<-t.done
+	t.unmap()
+}
+
+// unmap releases the mapping and the file (and with it the lock).
+func (t *allowTable) unmap() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.mem != nil {
+		syscall.Munmap(t.mem) //nolint:errcheck // nothing to do about it
+		t.mem = nil
+	}
+	t.file.Close()
 }

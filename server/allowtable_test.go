@@ -58,23 +58,42 @@ func (r *tableReader) lookup(key string) int {
 }
 
 // writeNote writes a note into the ring of the mapped table mem as the
-// library does; filled false leaves it taken but unfinished.
-func writeNote(t *testing.T, mem []byte, key string, epoch uint64, filled bool) {
+// library does (preload/src/rp_cache.c write_note); filled false leaves it
+// taken but not filled. It returns the note's number.
+func writeNote(t *testing.T, mem []byte, key string, epoch uint64, filled bool) uint64 {
 	t.Helper()
-	u64 := func(off int) *uint64 { return (*uint64)(unsafe.Pointer(&mem[off])) }
-	n := atomic.LoadUint64(u64(offTail))
+	tail := (*uint64)(unsafe.Pointer(&mem[offTail]))
+	n := atomic.LoadUint64(tail)
+	if n&ringClosed != 0 {
+		t.Fatal("the ring is closed")
+	}
 	slot := ringOff + int(n&(ringSlots-1))*ringSlotSize
-	if atomic.LoadUint64(u64(slot)) != n || !atomic.CompareAndSwapUint64(u64(offTail), n, n+1) {
+	if atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[slot]))) != n || !atomic.CompareAndSwapUint64(tail, n, n+1) {
 		t.Fatalf("ring slot %d not free for note %d", slot, n)
 	}
-	if !filled {
-		return
+	if filled && !fillNote(mem, n, key, epoch) {
+		t.Fatalf("note %d was given up", n)
 	}
+	return n
+}
+
+// fillNote fills note n as the library does; false when the server gave
+// it up (the library then asks the server).
+func fillNote(mem []byte, n uint64, key string, epoch uint64) bool {
+	slot := ringOff + int(n&(ringSlots-1))*ringSlotSize
 	ne := binary.NativeEndian
 	ne.PutUint32(mem[slot+8:], uint32(len(key)))
 	ne.PutUint64(mem[slot+16:], epoch)
 	copy(mem[slot+ringHeader:], key)
-	atomic.StoreUint64(u64(slot), n+1)
+	return atomic.CompareAndSwapUint64((*uint64)(unsafe.Pointer(&mem[slot])), n, n+1)
+}
+
+// waitRingOpen waits until the server collects notes (after a check).
+func waitRingOpen(t *testing.T, mem []byte) {
+	t.Helper()
+	waitFor(t, "the ring to open", func() bool {
+		return atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[offTail])))&ringClosed == 0
+	})
 }
 
 // mapTable maps the table file of sock as a process does.
@@ -168,6 +187,7 @@ func TestAllowTableNotesAreAudited(t *testing.T) {
 	preloadCheck(t, sock, allowedCall)
 	mem := mapTable(t, sock)
 	epoch := binary.NativeEndian.Uint64(mem[offEpoch:])
+	waitRingOpen(t, mem)
 
 	writeNote(t, mem, allowedCall, epoch, true)
 	rec := e.waitRecord("the note's record", func(r *audit.Record) bool { return r.Cached })
@@ -222,16 +242,17 @@ policies:
 func TestAllowTableNotesOutliveTheServer(t *testing.T) {
 	e := newTestEnv(t, func(c *Config) { c.AuditWait = false })
 	sock := SocketPath(e.rhome)
-	// The table a server left when it was killed, with notes in it.
+	// The table a server left when it was killed, with notes in it: one
+	// filled, one a process took and has not filled yet.
 	crashed, left, err := openAllowTable(sock, nil)
 	if err != nil || len(left) != 0 {
 		t.Fatal(err, left)
 	}
-	writeNote(t, crashed.mem, allowedCall, crashed.epoch, true)
-	writeNote(t, crashed.mem, allowedCall, crashed.epoch, false)
-	if err := syscall.Munmap(crashed.mem); err != nil {
-		t.Fatal(err)
-	}
+	crashed.openRing()
+	mem := mapTable(t, sock)
+	writeNote(t, mem, allowedCall, crashed.epoch, true)
+	late := writeNote(t, mem, allowedCall, crashed.epoch, false)
+	crashed.unmap()
 
 	e.serveUnix()
 	waitFor(t, "the allow table", func() bool { return e.srv.table.Load() != nil })
@@ -240,13 +261,22 @@ func TestAllowTableNotesOutliveTheServer(t *testing.T) {
 		if r.Cached && r.Decision == "allow" && strings.Contains(r.Message, "restarted") && len(r.Argv) == 2 {
 			cached++
 		}
-		if r.Cached && r.Decision == "error" && strings.Contains(r.Error, "never finished") {
+		if r.Cached && r.Decision == "error" && strings.Contains(r.Error, "did not fill it") {
 			unfinished++
 		}
 	}
 	if cached != 1 || unfinished != 1 {
 		t.Errorf("%d records of the note, %d of the unfinished one", cached, unfinished)
 	}
+	// The process that took the unfinished note goes on: its note was
+	// given up, so it must ask the server, and the ring still works.
+	if fillNote(mem, late, allowedCall, crashed.epoch) {
+		t.Error("a note given up could still be filled")
+	}
+	preloadCheck(t, sock, allowedCall)
+	waitRingOpen(t, mem)
+	writeNote(t, mem, allowedCall, binary.NativeEndian.Uint64(mem[offEpoch:]), true)
+	e.waitRecord("a note after the restart", func(r *audit.Record) bool { return r.Cached && r.Message == "" })
 
 	preloadCheck(t, sock, allowedCall)
 	if readTable(t, sock).lookup(allowedCall) != int(engine.ActionAllow) {
@@ -273,8 +303,10 @@ func TestAllowTableOffWithAuditWait(t *testing.T) {
 
 // Notes collected at shutdown are not collected again by the next server.
 func TestAllowTableShutdownCollectsOnce(t *testing.T) {
-	e, sock := tableEnv(t) // no preload check yet: the server is not collecting
+	e, sock := tableEnv(t)
+	preloadCheck(t, sock, allowedCall)
 	mem := mapTable(t, sock)
+	waitRingOpen(t, mem)
 	writeNote(t, mem, allowedCall, binary.NativeEndian.Uint64(mem[offEpoch:]), true)
 	if err := e.srv.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -292,8 +324,71 @@ func TestAllowTableShutdownCollectsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	syscall.Munmap(next.mem) //nolint:errcheck // test cleanup
+	next.unmap()
 	if len(left) != 0 {
 		t.Errorf("the next server finds %d notes already recorded", len(left))
+	}
+}
+
+// A note a process took and does not fill (stopped, killed) is given up
+// after a second, and the notes behind it are recorded.
+func TestAllowTableGivesUpAStuckNote(t *testing.T) {
+	e, sock := tableEnv(t)
+	preloadCheck(t, sock, allowedCall)
+	mem := mapTable(t, sock)
+	waitRingOpen(t, mem)
+	epoch := binary.NativeEndian.Uint64(mem[offEpoch:])
+	stuck := writeNote(t, mem, allowedCall, epoch, false)
+	writeNote(t, mem, allowedCall, epoch, true)
+	writeNote(t, mem, allowedCall, epoch, true)
+	waitFor(t, "the records behind the stuck note", func() bool {
+		var cached, given int
+		for _, r := range e.records() {
+			if r.Cached && r.Decision == "allow" {
+				cached++
+			}
+			if r.Cached && r.Decision == "error" && strings.Contains(r.Error, "did not fill it") {
+				given++
+			}
+		}
+		return cached == 2 && given == 1
+	})
+	if fillNote(mem, stuck, allowedCall, epoch) {
+		t.Error("the given-up note could still be filled")
+	}
+}
+
+// The table holds a log decision as the library's RP_LOG (3), not
+// engine.ActionLog (which the library would read as RP_DENY).
+func TestAllowTableLogDecision(t *testing.T) {
+	e, sock := tableEnv(t)
+	e.writePolicy("log-git-log.yaml", `version: "1"
+policies:
+  - name: watch-git-log
+    match:
+      tool: exec
+    rules:
+      - action: log
+        when:
+          command_name: [git]
+          subcommand: [log]
+        message: logged
+`)
+	if res := e.srv.Reload(); !res.OK {
+		t.Fatal(res.Error)
+	}
+	logged := `{"tool":"exec","argv":["/usr/bin/git","log"],"cwd":"/tmp","agent":"a","session":"s"}`
+	preloadCheck(t, sock, logged)
+	if got := readTable(t, sock).lookup(logged); got != tableLog || tableLog != 3 {
+		t.Errorf("a log decision is %d in the table, want 3 (RP_LOG)", got)
+	}
+}
+
+// Two servers never share a table file: the second runs without one.
+func TestAllowTableOneServerPerFile(t *testing.T) {
+	e, sock := tableEnv(t)
+	_ = e
+	if _, _, err := openAllowTable(sock, nil); err == nil || !strings.Contains(err.Error(), "in use by another server") {
+		t.Errorf("a second server opened the table: %v", err)
 	}
 }

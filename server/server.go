@@ -131,8 +131,9 @@ type Server struct {
 	httpSrvs  []*http.Server
 	listening []string
 
-	fast  fastCheckConns             // connections on the fast path of POST /v1/check
-	table atomic.Pointer[allowTable] // the allow table of the Unix socket, if any (allowtable.go)
+	fast    fastCheckConns             // connections on the fast path of POST /v1/check
+	table   atomic.Pointer[allowTable] // the allow table of the Unix socket, if any (allowtable.go)
+	tableMu sync.Mutex                 // held while the table opens, and by Shutdown to wait for that
 
 	auditErrMu   sync.Mutex
 	lastAuditErr string

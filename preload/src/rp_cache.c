@@ -5,8 +5,8 @@
  * the table holds byte for byte runs without a round trip to the server:
  * the library writes a note of it into the file's ring, which the server
  * collects and audits. Everything here falls back to asking: no table, a
- * server whose heartbeat is not fresh, a table that is changing, a full
- * ring.
+ * server whose heartbeat is not fresh or that does not collect notes now,
+ * a table that is changing, a full ring, a note the server gave up.
  *
  * Safe in vfork children and after fork: no malloc, no locks; the file is
  * mapped once per process image (a forked child inherits the mapping).
@@ -124,22 +124,40 @@ static struct table_header *table(void)
 
 void rp_table_prepare_fork(void) { table(); }
 
-/* usable reports whether h is a table of this layout that fits the
- * mapping and whose server collects notes now. */
-static int usable(const struct table_header *h, size_t len)
+/* The header's layout fields, read once: a writer could change the
+ * file's header between a check and a use, and every offset used must be
+ * one that was checked. */
+struct layout {
+	uint32_t slots, slot_size, probes, ring_slots, ring_slot_size;
+	uint64_t table_off, ring_off;
+};
+
+/* usable reads h's layout into l and reports whether it is a table of
+ * this layout that fits the mapping, and whose server collects notes now
+ * (its heartbeat is fresh). */
+static int usable(const struct table_header *h, size_t len, struct layout *l)
 {
 	uint64_t beat = __atomic_load_n(&h->beat, __ATOMIC_ACQUIRE);
 	long long now = rp_now_ns();
 	if (beat == 0 || (long long)beat > now || now - (long long)beat > RP_BEAT_STALE_NS)
 		return 0;
-	uint32_t slots = h->slots, ring = h->ring_slots;
-	return memcmp(h->magic, TABLE_MAGIC, 8) == 0 && h->version == TABLE_VERSION && slots != 0 &&
-	       (slots & (slots - 1)) == 0 && ring != 0 && (ring & (ring - 1)) == 0 && h->probes <= MAX_PROBES &&
-	       h->slot_size >= SLOT_HEADER && h->ring_slot_size >= RING_HEADER &&
-	       /* offsets below len first: the sums after them cannot wrap */
-	       h->table_off >= sizeof *h && h->table_off <= len && h->table_off + (uint64_t)slots * h->slot_size <= len &&
-	       h->ring_off >= sizeof *h && h->ring_off <= len && h->ring_off + (uint64_t)ring * h->ring_slot_size <= len &&
-	       h->table_off % 8 == 0 && h->ring_off % 8 == 0 && h->slot_size % 8 == 0 && h->ring_slot_size % 8 == 0;
+	if (memcmp(h->magic, TABLE_MAGIC, 8) != 0 || __atomic_load_n(&h->version, __ATOMIC_RELAXED) != TABLE_VERSION)
+		return 0;
+	l->slots = __atomic_load_n(&h->slots, __ATOMIC_RELAXED);
+	l->slot_size = __atomic_load_n(&h->slot_size, __ATOMIC_RELAXED);
+	l->probes = __atomic_load_n(&h->probes, __ATOMIC_RELAXED);
+	l->ring_slots = __atomic_load_n(&h->ring_slots, __ATOMIC_RELAXED);
+	l->ring_slot_size = __atomic_load_n(&h->ring_slot_size, __ATOMIC_RELAXED);
+	l->table_off = __atomic_load_n(&h->table_off, __ATOMIC_RELAXED);
+	l->ring_off = __atomic_load_n(&h->ring_off, __ATOMIC_RELAXED);
+	/* Offsets below len first: the sums after them cannot wrap (the
+	 * products are below 2^64 / 2). */
+	return l->slots != 0 && (l->slots & (l->slots - 1)) == 0 && l->ring_slots != 0 &&
+	       (l->ring_slots & (l->ring_slots - 1)) == 0 && l->probes <= MAX_PROBES && l->slot_size >= SLOT_HEADER &&
+	       l->ring_slot_size >= RING_HEADER && l->table_off >= sizeof *h && l->table_off <= len &&
+	       l->table_off + (uint64_t)l->slots * l->slot_size <= len && l->ring_off >= sizeof *h && l->ring_off <= len &&
+	       l->ring_off + (uint64_t)l->ring_slots * l->ring_slot_size <= len && l->table_off % 8 == 0 &&
+	       l->ring_off % 8 == 0 && l->slot_size % 8 == 0 && l->ring_slot_size % 8 == 0;
 }
 
 /* hash is FNV-1a, never 0 (the server's tableHash). */
@@ -155,16 +173,16 @@ static uint64_t hash(const char *p, size_t n)
 
 /* lookup finds key in the table and returns its decision (RP_ALLOW or
  * RP_LOG) and the table's epoch, or -1. */
-static int lookup(const struct table_header *h, const char *key, size_t len, uint64_t *epoch)
+static int lookup(const struct table_header *h, const struct layout *l, const char *key, size_t len, uint64_t *epoch)
 {
 	uint64_t seq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
 	if (seq & 1)
 		return -1;
-	uint32_t slots = h->slots, size = h->slot_size, probes = h->probes;
+	uint32_t slots = l->slots, size = l->slot_size, probes = l->probes;
 	if (size < SLOT_HEADER + len)
 		return -1;
-	*epoch = h->epoch;
-	const unsigned char *base = (const unsigned char *)h + h->table_off;
+	*epoch = __atomic_load_n(&h->epoch, __ATOMIC_RELAXED);
+	const unsigned char *base = (const unsigned char *)h + l->table_off;
 	uint64_t want = hash(key, len);
 	int found = -1;
 	for (uint32_t i = 0; i < probes && found < 0; i++) {
@@ -180,20 +198,25 @@ static int lookup(const struct table_header *h, const char *key, size_t len, uin
 	return found == RP_ALLOW || found == RP_LOG ? found : -1;
 }
 
+#define RING_CLOSED (1ULL << 63) /* in the tail: the server does not collect notes */
+
 /* write_note puts the note of the call into the ring: take the next
  * number whose slot is free, fill the slot, mark it filled. Returns -1
- * when the ring is full (the server is behind) or too contended. */
-static int write_note(struct table_header *h, const char *key, size_t len, uint64_t epoch)
+ * when the server does not collect notes now, the ring is full (the
+ * server is behind), too contended, or the server gave up this note
+ * (its filling took too long): then the call is asked about instead. */
+static int write_note(struct table_header *h, const struct layout *l, const char *key, size_t len, uint64_t epoch)
 {
-	uint32_t mask = h->ring_slots - 1, size = h->ring_slot_size;
+	uint32_t mask = l->ring_slots - 1, size = l->ring_slot_size;
 	if (size < RING_HEADER + len)
 		return -1;
-	unsigned char *ring = (unsigned char *)h + h->ring_off;
+	unsigned char *ring = (unsigned char *)h + l->ring_off;
 	uint64_t n = __atomic_load_n(&h->tail, __ATOMIC_RELAXED);
+	struct ring_header *r;
 	for (int tries = 0;; tries++) {
-		if (tries == 64)
+		if (tries == 64 || (n & RING_CLOSED))
 			return -1;
-		struct ring_header *r = (void *)(ring + (size_t)(n & mask) * size);
+		r = (void *)(ring + (size_t)(n & mask) * size);
 		uint64_t seq = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
 		int64_t diff = (int64_t)(seq - n);
 		if (diff < 0)
@@ -202,25 +225,28 @@ static int write_note(struct table_header *h, const char *key, size_t len, uint6
 			n = __atomic_load_n(&h->tail, __ATOMIC_RELAXED);
 			continue;
 		}
-		if (!__atomic_compare_exchange_n(&h->tail, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			continue; /* another process took n; n is the tail now */
-		r->len = (uint32_t)len;
-		r->pad = 0;
-		r->epoch = epoch;
-		memcpy((unsigned char *)r + RING_HEADER, key, len);
-		__atomic_store_n(&r->seq, n + 1, __ATOMIC_RELEASE);
-		return 0;
+		/* Fails when another process took n, or the server closed the
+		 * ring: n is then the tail as it is now. */
+		if (__atomic_compare_exchange_n(&h->tail, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
 	}
+	r->len = (uint32_t)len;
+	r->pad = 0;
+	r->epoch = epoch;
+	memcpy((unsigned char *)r + RING_HEADER, key, len);
+	uint64_t taken = n;
+	return __atomic_compare_exchange_n(&r->seq, &taken, n + 1, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED) ? 0 : -1;
 }
 
 int rp_table_allows(const char *key, size_t len, struct rp_answer *ans)
 {
 	struct table_header *h = table();
+	struct layout l;
 	uint64_t epoch;
-	if (h == NULL || !usable(h, tbl.len))
+	if (h == NULL || !usable(h, tbl.len, &l))
 		return 0;
-	int decision = lookup(h, key, len, &epoch);
-	if (decision < 0 || write_note(h, key, len, epoch) != 0)
+	int decision = lookup(h, &l, key, len, &epoch);
+	if (decision < 0 || write_note(h, &l, key, len, epoch) != 0)
 		return 0;
 	ans->decision = decision;
 	ans->cached = 1;
