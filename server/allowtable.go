@@ -141,7 +141,8 @@ type allowTable struct {
 	victim  int // the probe replaced next when all are taken
 	closed  bool
 
-	head uint64 // the next note to read (serveNotes only)
+	head    uint64 // the next note to read (serveNotes only)
+	damaged bool   // the ring found at start made no sense and was started afresh
 
 	kick     chan struct{} // rampart preload asked: collect notes
 	stop     chan struct{} // closed by stop
@@ -208,7 +209,7 @@ func openAllowTable(sock string, prog *engine.Program) (*allowTable, []tableNote
 		atomic.StoreUint64(t.u64(offBeat), 0)
 		time.Sleep(notePoll)
 		t.head = atomic.LoadUint64(t.u64(offHead))
-		left = t.drain()
+		left, t.damaged = t.drain()
 	} else {
 		for i := range uint64(ringSlots) {
 			atomic.StoreUint64(t.ringSlot(i), i)
@@ -413,19 +414,18 @@ func (t *allowTable) consume(n int) {
 
 // drain returns every note taken, giving up those not filled, for a ring
 // that is closed (at start, when idle, at shutdown); the caller records
-// them and then consumes them all.
-func (t *allowTable) drain() []tableNote {
+// them and then consumes them all. A ring whose numbers make no sense
+// (not written by this code) is started afresh: reset says so.
+func (t *allowTable) drain() (notes []tableNote, reset bool) {
 	tail := t.tail()
 	if tail-t.head > ringSlots {
-		// Not a ring this code wrote: start it afresh.
 		for i := range uint64(ringSlots) {
 			atomic.StoreUint64(t.ringSlot(tail+i), tail+i)
 		}
 		t.head = tail
 		atomic.StoreUint64(t.u64(offHead), t.head)
-		return []tableNote{{abandoned: true}}
+		return nil, true
 	}
-	var notes []tableNote
 	for n := t.head; n < tail; n++ {
 		if atomic.LoadUint64(t.ringSlot(n)) != n+1 &&
 			atomic.CompareAndSwapUint64(t.ringSlot(n), n, n+ringSlots) {
@@ -434,7 +434,7 @@ func (t *allowTable) drain() []tableNote {
 		}
 		notes = append(notes, t.readNote(n))
 	}
-	return notes
+	return notes, false
 }
 
 func (t *allowTable) readNote(n uint64) tableNote {
@@ -524,7 +524,11 @@ func (t *allowTable) quiesce(s *Server) {
 	t.beat(false)
 	t.closeRing()
 	time.Sleep(notePoll)
-	if notes := t.drain(); len(notes) > 0 {
+	notes, reset := t.drain()
+	if reset {
+		s.log.Error("the allow table's ring of notes was damaged; started afresh (notes in it, if any, are not recorded)")
+	}
+	if len(notes) > 0 {
 		s.recordNotes(t, notes)
 	}
 }
@@ -608,6 +612,9 @@ func (s *Server) startAllowTable(sock string) {
 	if !s.table.CompareAndSwap(nil, t) {
 		t.unmap()
 		return
+	}
+	if t.damaged {
+		s.log.Error("the allow table's ring of notes was damaged; started afresh (notes in it, if any, are not recorded)")
 	}
 	if len(left) > 0 {
 		s.log.WithField("notes", len(left)).Info("recording the notes of the allow table that the last server left")

@@ -392,3 +392,34 @@ func TestAllowTableOneServerPerFile(t *testing.T) {
 		t.Errorf("a second server opened the table: %v", err)
 	}
 }
+
+// A ring whose numbers make no sense (a damaged file) is started afresh,
+// and works: notes written after it are recorded.
+func TestAllowTableDamagedRingStartsAfresh(t *testing.T) {
+	e := newTestEnv(t, func(c *Config) { c.AuditWait = false })
+	sock := SocketPath(e.rhome)
+	old, _, err := openAllowTable(sock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atomic.StoreUint64(old.u64(offTail), 5000) // head 0: 5000 notes in a ring of 1024
+	old.unmap()
+
+	e.serveUnix()
+	waitFor(t, "the allow table", func() bool { return e.srv.table.Load() != nil })
+	preloadCheck(t, sock, allowedCall)
+	mem := mapTable(t, sock)
+	waitRingOpen(t, mem)
+	for range 3 {
+		writeNote(t, mem, allowedCall, binary.NativeEndian.Uint64(mem[offEpoch:]), true)
+	}
+	waitFor(t, "the notes' records", func() bool {
+		n := 0
+		for _, r := range e.records() {
+			if r.Cached && r.Decision == "allow" {
+				n++
+			}
+		}
+		return n == 3
+	})
+}
