@@ -285,7 +285,7 @@ func (t *allowTable) clearLocked(prog *engine.Program) {
 func (t *allowTable) reset(prog *engine.Program) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
+	if t.closed || t.prog == prog {
 		return
 	}
 	t.begin()

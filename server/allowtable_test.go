@@ -256,15 +256,21 @@ func TestAllowTableNotesOutliveTheServer(t *testing.T) {
 
 	e.serveUnix()
 	waitFor(t, "the allow table", func() bool { return e.srv.table.Load() != nil })
+	// The table is in s.table before the notes it found are recorded.
 	var cached, unfinished int
-	for _, r := range e.records() {
-		if r.Cached && r.Decision == "allow" && strings.Contains(r.Message, "restarted") && len(r.Argv) == 2 {
-			cached++
+	count := func() bool {
+		cached, unfinished = 0, 0
+		for _, r := range e.records() {
+			if r.Cached && r.Decision == "allow" && strings.Contains(r.Message, "restarted") && len(r.Argv) == 2 {
+				cached++
+			}
+			if r.Cached && r.Decision == "error" && strings.Contains(r.Error, "did not fill it") {
+				unfinished++
+			}
 		}
-		if r.Cached && r.Decision == "error" && strings.Contains(r.Error, "did not fill it") {
-			unfinished++
-		}
+		return cached+unfinished >= 2
 	}
+	waitFor(t, "the records of the notes left", count)
 	if cached != 1 || unfinished != 1 {
 		t.Errorf("%d records of the note, %d of the unfinished one", cached, unfinished)
 	}
