@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/rampart-dev/rampart/audit"
 	"github.com/rampart-dev/rampart/internal/hookrun"
 
 	"io"
@@ -20,6 +21,18 @@ func TestHookAnswersOnTimeout(t *testing.T) {
 		opts := &HookOptions{Proc: proc, Options: hookrun.Options{Agent: "claude-code", Timeout: 50 * time.Millisecond, FailOpen: failOpen, FailOpenSet: true}}
 		if err := hookRun(opts); err != nil {
 			t.Fatal(err)
+		}
+		// The answer is recorded: fail-open let the tool run unchecked.
+		var recs []*audit.Record
+		audit.Scan(audit.DefaultDir(proc.Getenv("RAMPART_HOME")), func(e audit.Entry) error { //nolint:errcheck // checked below
+			if e.Record != nil {
+				recs = append(recs, e.Record)
+			}
+			return nil
+		})
+		if len(recs) != 1 || recs[0].Decision != "error" || recs[0].Adapter != "hook/claude-code" ||
+			recs[0].Error != "no decision within 50ms." {
+			t.Errorf("fail-open %v: records %+v", failOpen, recs)
 		}
 		if failOpen {
 			if out.Len() != 0 || !strings.Contains(errOut.String(), "no decision within 50ms. The tool call was not checked (fail-open)") {

@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -195,10 +196,43 @@ func Run(o *Options) int {
 	select {
 	case <-done:
 	case <-timer.C:
-		reply.fail(nil, fmt.Sprintf("no decision within %s.", timeout), "")
+		problem := fmt.Sprintf("no decision within %s.", timeout)
+		if reply.fail(nil, problem, "") {
+			recordTimeout(o, proto, reply.event.Load(), problem)
+		}
 	}
 	// Once has made the answer's writes, and its code, visible here.
 	return reply.code
+}
+
+// timeoutRecordWait bounds how long a hook that timed out waits to record
+// that: the trail itself may be what is stuck (a lock held by a writer
+// that hangs), and the agent has its answer already.
+const timeoutRecordWait = 2 * time.Second
+
+// recordTimeout records a call answered by the fail mode because no
+// decision came in time (with what is known of the call: nothing when
+// its input had not been read yet). A fail-open answer let the tool run
+// unchecked, and the trail must say so.
+func recordTimeout(o *Options, proto hooks.Protocol, ev *hooks.Event, problem string) {
+	call, toolUseID := engine.ToolCall{Agent: proto.Agent()}, ""
+	if ev != nil {
+		call, toolUseID = ev.Call, ev.ToolUseID
+	}
+	rec := audit.FromCall(hookAdapter(proto), call, engine.Decision{}, 0)
+	rec.Decision, rec.ToolUseID, rec.Error = "error", toolUseID, problem
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		trail := OpenAudit(o.Getenv, o.Err)
+		defer trail.Close()
+		trail.Append(rec)
+	}()
+	select {
+	case <-written:
+	case <-time.After(timeoutRecordWait):
+		fmt.Fprintf(o.Err, "rampart: warning: the audit trail did not take the record of this timeout within %s; it is not recorded\n", timeoutRecordWait)
+	}
 }
 
 // hookDecide reads the input, decides, records and answers.
@@ -219,6 +253,7 @@ func hookDecide(o *Options, proto hooks.Protocol, reply *hookReply) {
 		refuseInput(o, proto, reply, err.Error()+".")
 		return
 	}
+	reply.event.Store(&ev) // for the record of a timeout
 	trail := OpenAudit(o.Getenv, o.Err)
 	defer trail.Close()
 
@@ -300,6 +335,7 @@ type hookReply struct {
 	settings hookSettings
 	once     sync.Once
 	code     int
+	event    atomic.Pointer[hooks.Event] // the call, once its input is decoded
 }
 
 func (r *hookReply) send(a hooks.Answer) {
