@@ -3,6 +3,7 @@ package preload_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,5 +181,33 @@ func TestAllowTableDamaged(t *testing.T) {
 	recs := s.sessionRecords("/usr/bin/touch allowed-marker", 6)
 	if len(recs) != 6 || cachedCount(recs[3:]) != 0 {
 		t.Errorf("%d records, %d of the last 3 from the damaged table", len(recs), cachedCount(recs[3:]))
+	}
+}
+
+// Many processes at once, all on the table: every run is recorded exactly
+// once, and the chain verifies.
+func TestAllowTableUnderContention(t *testing.T) {
+	need(t, "bash", "xargs", "seq")
+	s := newSandbox(t)
+	url, token, _ := serveProcess(t, s)
+	env := s.libraryEnv(url, false, "RAMPART_TOKEN="+token, "RAMPART_SESSION="+s.session)
+	const runs = 600
+	r := s.exec(env, "bash", "-c", fmt.Sprintf(`seq %d | xargs -P 8 -I{} /bin/true; echo "exit $?"`, runs))
+	if r.stdout != "exit 0\n" || r.stderr != "" {
+		t.Fatalf("stdout %q, stderr:\n%s", r.stdout, r.stderr)
+	}
+	s.sessionRecords("/bin/true", runs)
+	time.Sleep(3 * server.NotesWithin) // a record too many would be in by now
+	recs := s.sessionRecords("/bin/true", runs)
+	if len(recs) != runs || cachedCount(recs) < runs/2 {
+		t.Errorf("%d records of %d runs, %d from the table", len(recs), runs, cachedCount(recs))
+	}
+	for _, rec := range recs {
+		if rec.Decision != "allow" {
+			t.Errorf("record %+v", rec)
+		}
+	}
+	if v := s.exec(s.env(), build.rampart, "audit", "verify"); v.code != 0 {
+		t.Errorf("audit verify: exit %d\n%s%s", v.code, v.stdout, v.stderr)
 	}
 }
