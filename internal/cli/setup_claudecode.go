@@ -182,6 +182,21 @@ func setupClaudeCodeCheck(opts *SetupClaudeCodeOptions, path string) error {
 	if off := integrations.ClaudeHooksOff(data); off != "" {
 		report(false, "%s", off)
 	}
+	// The project of the current directory can turn every hook off too,
+	// in its shared or its personal settings.
+	if wd, err := opts.Proc.Getwd(); err == nil {
+		for _, name := range []string{"settings.json", "settings.local.json"} {
+			p := filepath.Join(wd, ".claude", name)
+			if p == path {
+				continue
+			}
+			if d, err := os.ReadFile(p); err == nil {
+				if off := integrations.ClaudeHooksOff(d); off != "" {
+					report(false, "%s, in %s: in this project", off, p)
+				}
+			}
+		}
+	}
 	var pre string
 	for _, event := range integrations.ClaudeCodeEvents {
 		entries := installed[event]

@@ -41,4 +41,19 @@ func TestSetupClaudeCodeCheckHooksOff(t *testing.T) {
 	if err == nil || !strings.Contains(out.String(), "FAIL disableAllHooks is true") {
 		t.Fatalf("check with disableAllHooks: %v\n%s", err, out)
 	}
+
+	// The project's personal settings (the current directory's) turn
+	// them off as well.
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	local := filepath.Join(home, ".claude", "settings.local.json")
+	if err := os.WriteFile(local, []byte(`{"disableAllHooks": true}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = setupClaudeCodeRun(&SetupClaudeCodeOptions{Proc: proc, Check: true})
+	if err == nil || !strings.Contains(out.String(), "FAIL disableAllHooks is true: Claude Code runs no hooks at all, in "+local) {
+		t.Fatalf("check with disableAllHooks in the project's settings.local.json: %v\n%s", err, out)
+	}
 }
