@@ -9,8 +9,8 @@ import (
 // Eval decides one tool call. It never modifies p and is safe for
 // concurrent use. See [Program.Explain] for the reasoning behind a decision.
 func (p *Program) Eval(call *ToolCall) Decision {
-	st := p.newState(call, nil)
-	return st.run()
+	d, _ := p.EvalStable(call)
+	return d
 }
 
 // EvalStable decides call like [Program.Eval] and also reports whether the

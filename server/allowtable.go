@@ -201,12 +201,12 @@ func openAllowTable(sock string, prog *engine.Program) (*allowTable, []tableNote
 		return fail(err)
 	}
 
+	atomic.StoreUint64(t.u64(offBeat), 0)
 	var left []tableNote
 	if t.sameLayout() {
 		// No new notes from now on; a process that took a number just
 		// before has notePoll to fill it, then it is given up.
 		t.closeRing()
-		atomic.StoreUint64(t.u64(offBeat), 0)
 		time.Sleep(notePoll)
 		t.head = atomic.LoadUint64(t.u64(offHead))
 		left, t.damaged = t.drain()
@@ -217,7 +217,6 @@ func openAllowTable(sock string, prog *engine.Program) (*allowTable, []tableNote
 		atomic.StoreUint64(t.u64(offTail), ringClosed)
 		atomic.StoreUint64(t.u64(offHead), 0)
 	}
-	atomic.StoreUint64(t.u64(offBeat), 0)
 	t.begin()
 	copy(t.mem, tableMagic)
 	ne := binary.NativeEndian
@@ -305,21 +304,22 @@ func tableHash(key []byte) uint64 {
 
 // publish puts the decision d that prog made on the call whose request
 // body is key, when it may be used without asking: allowed, stable (the
-// caller passes prog only then), made by the program in force (current)
+// caller passes prog only then), made by the program the table serves
 // and a key that fits. It also wakes the collecting of notes: rampart
 // preload is in use.
-func (t *allowTable) publish(prog, current *engine.Program, key []byte, d engine.Decision) {
+func (t *allowTable) publish(prog *engine.Program, key []byte, d engine.Decision) {
 	select {
 	case t.kick <- struct{}{}:
 	default:
 	}
-	if prog == nil || !d.Allowed() || len(key) > tableKeyMax || len(key) == 0 || prog != current {
+	if prog == nil || !d.Allowed() || len(key) > tableKeyMax || len(key) == 0 {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// t.prog is not prog when a reload came between the decision and now:
-	// reset has emptied the table for the new program already.
+	// reset has emptied the table for the new program already, or will
+	// (it runs once the new program is in force, and takes t.mu).
 	if t.closed || t.prog != prog {
 		return
 	}
@@ -559,17 +559,17 @@ func (s *Server) recordNotes(t *allowTable, notes []tableNote) {
 // read it, a record saying so with what the policy in force decides.
 func (s *Server) noteRecord(t *allowTable, n tableNote) *audit.Record {
 	s.metrics.cachedAllows.Add(1)
-	if n.abandoned {
-		msg := "a process took a note of the allow table and did not fill it (it was stopped or killed while writing); " +
-			"it did not run its call, and asks the server if it goes on"
+	unread := func(msg string) *audit.Record {
 		s.log.Warn(msg)
 		return &audit.Record{Event: audit.EventDecision, Adapter: "preload", Decision: "error", Cached: true, Error: msg}
 	}
+	if n.abandoned {
+		return unread("a process took a note of the allow table and did not fill it (it was stopped or killed while writing); " +
+			"it did not run its call, and asks the server if it goes on")
+	}
 	call, err := DecodeCall(n.key)
 	if err != nil {
-		msg := "a note of the allow table holds no call the server can read (" + err.Error() + ")"
-		s.log.Warn(msg)
-		return &audit.Record{Event: audit.EventDecision, Adapter: "preload", Decision: "error", Cached: true, Error: msg}
+		return unread("a note of the allow table holds no call the server can read (" + err.Error() + ")")
 	}
 	d, ok := t.published(call, n.key, n.epoch)
 	if !ok {

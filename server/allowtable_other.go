@@ -8,7 +8,7 @@ import "github.com/rampart-dev/rampart/engine"
 // server publishes nothing.
 type allowTable struct{}
 
-func (*allowTable) publish(prog, current *engine.Program, key []byte, d engine.Decision) {}
-func (*allowTable) reset(prog *engine.Program)                                           {}
-func (s *Server) startAllowTable(sock string)                                            {}
-func (s *Server) stopAllowTable()                                                        {}
+func (*allowTable) publish(prog *engine.Program, key []byte, d engine.Decision) {}
+func (*allowTable) reset(prog *engine.Program)                                  {}
+func (s *Server) startAllowTable(sock string)                                   {}
+func (s *Server) stopAllowTable()                                               {}

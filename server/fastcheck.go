@@ -387,7 +387,7 @@ func (s *Server) answerFastCheck(c net.Conn, h checkHead, body []byte) bool {
 	out = append(out, resp...)
 	c.Write(out) //nolint:errcheck // the client went away; the decision is audited all the same
 	if t := s.table.Load(); t != nil && adapter == "preload" {
-		t.publish(stable, s.policies.program(), body, d)
+		t.publish(stable, body, d)
 	}
 	s.audit.flush()
 	return true

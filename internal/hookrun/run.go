@@ -215,12 +215,7 @@ const timeoutRecordWait = 2 * time.Second
 // its input had not been read yet). A fail-open answer let the tool run
 // unchecked, and the trail must say so.
 func recordTimeout(o *Options, proto hooks.Protocol, ev *hooks.Event, problem string) {
-	call, toolUseID := engine.ToolCall{Agent: proto.Agent()}, ""
-	if ev != nil {
-		call, toolUseID = ev.Call, ev.ToolUseID
-	}
-	rec := audit.FromCall(hookAdapter(proto), call, engine.Decision{}, 0)
-	rec.Decision, rec.ToolUseID, rec.Error = "error", toolUseID, problem
+	rec := errorRecord(proto, ev, problem)
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
@@ -269,9 +264,7 @@ func hookDecide(o *Options, proto hooks.Protocol, reply *hookReply) {
 	}
 	prog, err := policyload.ForCall(o.Getenv, o.Profile, cwd)
 	if err != nil {
-		rec := audit.FromCall(hookAdapter(proto), ev.Call, engine.Decision{}, 0)
-		rec.Decision, rec.ToolUseID, rec.Error = "error", ev.ToolUseID, err.Error()
-		trail.Append(rec)
+		trail.Append(errorRecord(proto, &ev, err.Error()))
 		reply.fail(&ev, sentence("the policies could not be loaded: "+firstLine(err.Error())), "")
 		return
 	}
@@ -285,6 +278,18 @@ func hookDecide(o *Options, proto hooks.Protocol, reply *hookReply) {
 
 func hookAdapter(p hooks.Protocol) string { return "hook/" + p.Agent() }
 
+// errorRecord is the record of a hook call that got no decision: the call
+// when its input was decoded (ev), else only the agent; problem says why.
+func errorRecord(proto hooks.Protocol, ev *hooks.Event, problem string) *audit.Record {
+	call, toolUseID := engine.ToolCall{Agent: proto.Agent()}, ""
+	if ev != nil {
+		call, toolUseID = ev.Call, ev.ToolUseID
+	}
+	rec := audit.FromCall(hookAdapter(proto), call, engine.Decision{}, 0)
+	rec.Decision, rec.ToolUseID, rec.Error = "error", toolUseID, problem
+	return rec
+}
+
 // refuseInput answers a hook call whose input could not be read or
 // decoded by the fail mode, and records that in the audit trail: a
 // blocked call (or one let through unchecked) is a decision too, even
@@ -296,9 +301,7 @@ func refuseInput(o *Options, proto hooks.Protocol, reply *hookReply, problem str
 	}
 	trail := OpenAudit(o.Getenv, o.Err)
 	defer trail.Close()
-	rec := audit.FromCall(hookAdapter(proto), engine.ToolCall{Agent: proto.Agent()}, engine.Decision{}, 0)
-	rec.Decision, rec.Error = "error", problem
-	trail.Append(rec)
+	trail.Append(errorRecord(proto, nil, problem))
 }
 
 // outcomeRecord is the audit record of a post-tool event.

@@ -366,6 +366,16 @@ static void headers(struct rp_sink *s, int wait, size_t n)
 	rp_sink_bytes(s, l.buf, l.len);
 }
 
+/* write_body writes the request body: the one built already, or, when it
+ * did not fit its buffer, the call's JSON again. */
+static void write_body(struct rp_sink *s, const struct rp_sink *body, const struct rp_call *call)
+{
+	if (body->failed)
+		rp_json_call(s, call);
+	else
+		rp_sink_bytes(s, body->buf, body->len);
+}
+
 int rp_ask(const struct rp_call *call, int wait, struct rp_answer *ans)
 {
 	long long start = rp_now_ns();
@@ -377,23 +387,22 @@ int rp_ask(const struct rp_call *call, int wait, struct rp_answer *ans)
 
 	ans->error[0] = '\0';
 	ans->cached = 0;
-	struct rp_sink measure = {.fd = -1};
-	rp_json_call(&measure, call);
-
-	if (!wait && rp_cfg.table_path[0] && measure.total <= RP_TABLE_KEY_MAX) {
-		struct rp_sink key = {.fd = -1, .hold = 1};
-		rp_json_call(&key, call);
-		if (!key.failed && rp_table_allows(key.buf, key.len, ans))
-			return 0;
-	}
+	/* The body, built once: kept when it fits the buffer (it is then the
+	 * allow table's key too), else only measured, and built again as it
+	 * is sent. */
+	struct rp_sink body = {.fd = -1, .hold = 1};
+	rp_json_call(&body, call);
+	if (!wait && rp_cfg.table_path[0] && !body.failed && body.len <= RP_TABLE_KEY_MAX &&
+	    rp_table_allows(body.buf, body.len, ans))
+		return 0;
 
 	/* The request is built before connecting, so that it follows the
 	 * connection at once: the server, woken by the connection, finds it
 	 * there and answers without waiting for it. A request larger than
 	 * the buffer is written as it is built, after connecting. */
 	struct rp_sink out = {.fd = -1, .hold = 1, .deadline_ns = deadline};
-	headers(&out, wait, measure.total);
-	rp_json_call(&out, call);
+	headers(&out, wait, body.total);
+	write_body(&out, &body, call);
 
 	int fd = open_conn(ans, connect_deadline);
 	if (fd < 0)
@@ -403,8 +412,8 @@ int rp_ask(const struct rp_call *call, int wait, struct rp_answer *ans)
 		out.fd = fd;
 	} else {
 		out = (struct rp_sink){.fd = fd, .deadline_ns = deadline};
-		headers(&out, wait, measure.total);
-		rp_json_call(&out, call);
+		headers(&out, wait, body.total);
+		write_body(&out, &body, call);
 	}
 	int rc;
 	if (rp_sink_flush(&out) != 0) {
