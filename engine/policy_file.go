@@ -376,16 +376,12 @@ func (p *fileParser) rule(n *yaml.Node) *ruleDef {
 		case "ask":
 			p.warnf(k, "ask options are ignored here: approvals are configured on the server")
 		case "when":
-			if isNull(v) {
+			if isNull(v) || v.Kind == yaml.MappingNode && len(v.Content) == 0 {
 				p.warnf(k, "when is empty: the rule matches every call its policy sees (write default: true to say so)")
 				return
 			}
 			if v.Kind != yaml.MappingNode {
 				p.errorf(v, "when must be a mapping of conditions, not %s", kindName(v))
-				return
-			}
-			if len(v.Content) == 0 {
-				p.warnf(k, "when is empty: the rule matches every call its policy sees (write default: true to say so)")
 				return
 			}
 			nerr := len(p.errs)

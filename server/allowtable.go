@@ -129,7 +129,6 @@ const (
 // allowTable is the server's side of the table: the mapped file and a copy
 // of what the table holds (to audit a note with the decision published).
 type allowTable struct {
-	path string
 	file *os.File // open for the server's lifetime, with an exclusive lock
 	mem  []byte
 
@@ -149,6 +148,9 @@ type allowTable struct {
 	stopOnce sync.Once
 	done     chan struct{} // closed when serveNotes has audited the last note
 }
+
+// ringDamaged is logged when the ring's numbers made no sense (drain).
+const ringDamaged = "the allow table's ring of notes was damaged; started afresh (notes in it, if any, are not recorded)"
 
 // tableNote is one note read from the ring; abandoned when its process
 // took it and did not fill it, and the server gave it up (the process did
@@ -170,7 +172,7 @@ func openAllowTable(sock string, prog *engine.Program) (*allowTable, []tableNote
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &allowTable{path: path, file: f, entries: map[string]engine.Decision{}, kick: make(chan struct{}, 1),
+	t := &allowTable{file: f, entries: map[string]engine.Decision{}, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	fail := func(err error) (*allowTable, []tableNote, error) {
 		t.unmap()
@@ -526,7 +528,7 @@ func (t *allowTable) quiesce(s *Server) {
 	time.Sleep(notePoll)
 	notes, reset := t.drain()
 	if reset {
-		s.log.Error("the allow table's ring of notes was damaged; started afresh (notes in it, if any, are not recorded)")
+		s.log.Error(ringDamaged)
 	}
 	if len(notes) > 0 {
 		s.recordNotes(t, notes)
@@ -614,7 +616,7 @@ func (s *Server) startAllowTable(sock string) {
 		return
 	}
 	if t.damaged {
-		s.log.Error("the allow table's ring of notes was damaged; started afresh (notes in it, if any, are not recorded)")
+		s.log.Error(ringDamaged)
 	}
 	if len(left) > 0 {
 		s.log.WithField("notes", len(left)).Info("recording the notes of the allow table that the last server left")

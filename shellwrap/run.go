@@ -155,8 +155,12 @@ func (e *Env) execShell(real string, args []string) int {
 	return e.execArgv(real, append([]string{e.argv0For(real)}, args...))
 }
 
-func (e *Env) execArgv(real string, argv []string) int {
-	err := e.Exec(real, argv, e.Environ)
+func (e *Env) execArgv(real string, argv []string) int { return e.execEnv(real, argv, e.Environ) }
+
+// execEnv runs the real shell with argv and env; it returns only when
+// that failed.
+func (e *Env) execEnv(real string, argv, env []string) int {
+	err := e.Exec(real, argv, env)
 	fmt.Fprintf(e.Stderr, "rampart-sh: cannot run the real shell %s: %v\n", real, err)
 	return 127
 }

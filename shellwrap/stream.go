@@ -85,10 +85,8 @@ func (e *Env) stream(real string, args []string) int {
 	}
 	env := slices.DeleteFunc(slices.Clone(e.Environ), func(kv string) bool { return strings.HasPrefix(kv, "BASH_ENV=") })
 	env = append(env, "BASH_ENV="+rc)
-	err = e.Exec(real, append([]string{e.argv0For(real)}, args...), env)
-	os.Remove(rc)
-	fmt.Fprintf(e.Stderr, "rampart-sh: cannot run the real shell %s: %v\n", real, err)
-	return 127
+	defer os.Remove(rc) // reached only when bash could not be run
+	return e.execEnv(real, append([]string{e.argv0For(real)}, args...), env)
 }
 
 // writeStreamRCFile writes the BASH_ENV file of a stream: it puts back
